@@ -1,0 +1,67 @@
+# Every target runs on the project's own Node.js (node_modules/.bin/node, from the
+# registry's `node` package), never on the machine's: the system Node may be too old.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BIN := $(CURDIR)/node_modules/.bin
+NODE := $(BIN)/node
+export PATH := $(BIN):$(PATH)
+
+SERVICES := test/infra/services.sh
+STAMP := node_modules/.install-stamp
+
+.PHONY: help install build lint typecheck test test-unit test-integration services-up services-down \
+        services-status demo bench tools clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@$(NODE) -e 'const [maj]=process.versions.node.split(".").map(Number); if (maj < 22) { console.error("node_modules/.bin/node is " + process.version + ": need 22 or newer"); process.exit(1) }'
+	@touch $@
+
+install: $(STAMP) ## install dependencies and the project's Node.js (npm ci)
+
+tools: ## install the system tools the tests use (promtool, kcat) when missing
+	@bash test/infra/ensure-tools.sh
+
+build: $(STAMP) ## compile TypeScript to dist/
+	npm run --silent build
+
+typecheck: $(STAMP)
+	$(BIN)/tsc -p tsconfig.json --noEmit
+
+lint: $(STAMP) ## eslint (type-aware) and the type checker
+	$(BIN)/eslint .
+	$(BIN)/tsc -p tsconfig.json --noEmit
+
+test-unit: $(STAMP) ## unit tests (no servers)
+	$(NODE) --test --test-reporter=spec 'test/unit/**/*.test.ts'
+
+test-integration: $(STAMP) tools ## integration tests against real Kafka and Elasticsearch
+	bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec 'test/integration/**/*.test.ts'
+
+test: $(STAMP) tools ## lint, build, unit and integration tests (starts the servers if needed, stops what it started)
+	$(MAKE) --no-print-directory lint build
+	bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
+
+services-up: ## start Kafka (127.0.0.1:9092) and Elasticsearch (127.0.0.1:9200); KAFKA_VERSION=4.1.0 for Kafka 4
+	bash $(SERVICES) up
+
+services-down: ## stop both servers and delete their data
+	bash $(SERVICES) down
+
+services-status:
+	bash $(SERVICES) status
+
+demo: $(STAMP) ## start the servers, produce sample traffic into three topics, run the worker, show progress
+	bash $(SERVICES) up
+	$(NODE) test/demo/demo.ts
+
+bench: $(STAMP) ## benchmark: ES ceiling, Kafka ceiling, worker, naive baseline (BENCH_RECORDS=1000000)
+	bash $(SERVICES) up
+	$(NODE) --expose-gc scripts/bench/run.ts
+
+clean: ## remove build output (keeps the cached servers)
+	rm -rf dist

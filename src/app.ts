@@ -1,0 +1,210 @@
+/**
+ * Composition root: turns the configuration into components and wires them
+ * sink -> queue -> source, so that nothing fetches before something can drain it.
+ * Stopping runs in reverse: stop fetching, drain, commit, leave the group.
+ */
+import { createRequire } from "node:module";
+import type { Logger } from "pino";
+import type { Config } from "./config/schema.ts";
+import { describeError, TransferError } from "./errors.ts";
+import { BoundedQueue } from "./pipeline/bounded-queue.ts";
+import { createDecoder } from "./pipeline/decoder.ts";
+import type { QueuedRecord } from "./pipeline/record.ts";
+import { createRouter } from "./pipeline/router.ts";
+import { startBulkWorkers } from "./sink/bulk-workers.ts";
+import { createElasticsearchClient, elasticsearchReachable } from "./sink/es-client.ts";
+import { Checkpointer } from "./source/checkpointer.ts";
+import { createKafka } from "./source/kafka-client.ts";
+import { KafkaReader } from "./source/kafka-reader.ts";
+import { LagMonitor } from "./source/lag-monitor.ts";
+import { TelemetryServer } from "./telemetry/http-server.ts";
+import { LoopWatchdog } from "./telemetry/loop-watchdog.ts";
+import { createMetrics } from "./telemetry/metrics.ts";
+import { readerObserver } from "./telemetry/reader-observer.ts";
+import { metricsObserver } from "./telemetry/sink-observer.ts";
+import { combineChecks } from "./telemetry/probe.ts";
+
+export type AppOutcome = { readonly kind: "stopped" } | { readonly kind: "failed"; readonly error: Error };
+
+export interface App {
+  /** Stops fetching, drains in-flight records within the deadline, commits, leaves the group. */
+  stop(reason: string): Promise<void>;
+  /** Settles when the worker ended by itself (a fatal error) or after `stop`. */
+  readonly finished: Promise<AppOutcome>;
+  readonly metricsPort: number;
+}
+
+const VERSION = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+/** How often gauges that mirror internal state (queue, pending per partition) are refreshed. */
+const GAUGE_REFRESH_MS = 1_000;
+/** How often Elasticsearch's reachability is probed for /readyz. */
+const ES_PROBE_MS = 5_000;
+
+/** Anchored, so `logs-.*` does not also take `old-logs-x`: the same rule as Kafka's Java clients. */
+export function topicPattern(source: string): RegExp | undefined {
+  return source === "" ? undefined : new RegExp(`^(?:${source})$`);
+}
+
+export async function startApp(config: Config, logger: Logger): Promise<App> {
+  const metrics = createMetrics({ version: VERSION });
+  const watchdog = new LoopWatchdog({ staleAfterMs: Math.max(60_000, config.kafka.sessionTimeoutMs * 2) });
+
+  // Sink first: the client, the decoder and the workers that drain the queue.
+  const es = createElasticsearchClient(config.elasticsearch);
+  const router = createRouter({
+    template: config.index.template,
+    prefix: config.index.prefix,
+    topicMap: config.index.topicMap,
+    timezone: config.index.timezone,
+  });
+  const decoder = createDecoder({ router, ...config.document });
+  const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
+  const sinkAbort = new AbortController();
+  const workers = startBulkWorkers({
+    queue,
+    decode: (record) => decoder.decode(record),
+    client: es,
+    options: {
+      workers: config.bulk.workers,
+      maxDocuments: config.bulk.maxDocuments,
+      maxBytes: config.bulk.maxBytes,
+      lingerMs: config.bulk.lingerMs,
+      retryInitialMs: config.bulk.retryInitialMs,
+      retryMaxMs: config.bulk.retryMaxMs,
+      failurePolicy: config.bulk.onPermanentError,
+      requestTimeoutMs: config.elasticsearch.requestTimeoutMs,
+    },
+    observer: metricsObserver(metrics),
+    logger,
+    signal: sinkAbort.signal,
+  });
+
+  // Then the source.
+  const checkpointer = new Checkpointer();
+  const kafka = createKafka(
+    {
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.clientId,
+      ssl: config.kafka.ssl,
+      sasl: config.kafka.sasl.mechanism === ""
+        ? undefined
+        : { mechanism: config.kafka.sasl.mechanism, username: config.kafka.sasl.username, password: config.kafka.sasl.password },
+    },
+    logger,
+  );
+  const reader = new KafkaReader(
+    kafka,
+    queue,
+    checkpointer,
+    {
+      groupId: config.kafka.groupId,
+      selection: { topics: config.kafka.topics, pattern: topicPattern(config.kafka.topicPattern) },
+      fromBeginning: config.kafka.fromBeginning,
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+      rebalanceTimeoutMs: config.kafka.rebalanceTimeoutMs,
+      partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently,
+      maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+      maxBytes: config.kafka.maxBytes,
+      commitIntervalMs: config.kafka.commitIntervalMs,
+      topicRefreshIntervalMs: config.kafka.topicRefreshIntervalMs,
+      drainTimeoutMs: config.shutdown.drainTimeoutMs,
+    },
+    logger,
+    readerObserver(metrics, watchdog),
+  );
+  const lagMonitor = new LagMonitor(
+    () => reader.admin,
+    () => reader.assignment,
+    { groupId: config.kafka.groupId, intervalMs: config.kafka.lagIntervalMs, fromBeginning: config.kafka.fromBeginning },
+    logger,
+    (lags) => {
+      watchdog.beat("lag");
+      for (const l of lags) metrics.setConsumerLag(l.topic, l.partition, l.lag);
+    },
+  );
+
+  // Telemetry: gauges that mirror state, the Elasticsearch probe, the HTTP endpoints.
+  let esReachable = { ok: false, reason: "Elasticsearch not probed yet" } as { ok: boolean; reason?: string };
+  const probeElasticsearch = async (): Promise<void> => {
+    esReachable = await elasticsearchReachable(es, Math.min(5_000, config.elasticsearch.requestTimeoutMs));
+    metrics.setElasticsearchUp(esReachable.ok);
+  };
+  const gaugeTimer = setInterval(() => {
+    watchdog.beat("gauges");
+    metrics.setQueue(queue.outstanding, queue.outstandingBytes);
+    for (const p of checkpointer.snapshot()) metrics.setPendingRecords(p.topic, p.partition, p.pending);
+  }, GAUGE_REFRESH_MS);
+  const esTimer = setInterval(() => {
+    void probeElasticsearch();
+  }, ES_PROBE_MS);
+
+  const server = new TelemetryServer({
+    host: config.telemetry.metricsHost,
+    port: config.telemetry.metricsPort,
+    metrics,
+    health: () => watchdog.check(),
+    readiness: () =>
+      combineChecks([
+        { name: "kafka", ok: () => reader.joined, reason: "not a member of the consumer group (joining or rebalancing)" },
+        { name: "elasticsearch", ok: () => esReachable.ok, reason: esReachable.reason ?? "Elasticsearch unreachable" },
+      ]),
+    onError: (error) => {
+      logger.warn({ err: describeError(error) }, "telemetry request failed");
+    },
+  });
+  const { port } = await server.start();
+  logger.info({ metricsPort: port, host: config.telemetry.metricsHost }, `metrics on http://${config.telemetry.metricsHost}:${String(port)}/metrics`);
+  await probeElasticsearch();
+  if (!esReachable.ok) logger.warn({ reason: esReachable.reason }, "Elasticsearch not reachable yet; records will wait in the queue");
+
+  let resolveFinished: (outcome: AppOutcome) => void = () => undefined;
+  const finished = new Promise<AppOutcome>((resolve) => {
+    resolveFinished = resolve;
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info({ reason, outstanding: queue.outstanding }, "stopping");
+      reader.pauseForShutdown();
+      // Drain within the deadline; what is still unacknowledged then is simply
+      // fetched again by whoever owns the partition next.
+      const deadline = AbortSignal.timeout(config.shutdown.drainTimeoutMs);
+      await queue.drained(deadline);
+      if (deadline.aborted) logger.warn({ outstanding: queue.outstanding }, "drain deadline reached; the rest will be redelivered");
+      sinkAbort.abort();
+      await workers.stop();
+      await reader.stop();
+      await lagMonitor.stop();
+      clearInterval(gaugeTimer);
+      clearInterval(esTimer);
+      await server.close().catch(() => undefined);
+      await es.close().catch(() => undefined);
+      logger.info({ reason }, "stopped");
+      resolveFinished({ kind: "stopped" });
+    })();
+    return stopping;
+  };
+
+  const failWith = (error: Error): void => {
+    logger.error({ err: describeError(error) }, "fatal error; stopping");
+    void stop("fatal error").finally(() => {
+      resolveFinished({ kind: "failed", error });
+    });
+  };
+  void workers.fatal.then((error: TransferError) => {
+    if (!stopping) failWith(error);
+  });
+  reader.onFatal(failWith);
+
+  try {
+    await reader.start();
+  } catch (error) {
+    await stop("start failed");
+    throw new TransferError(`could not start the Kafka reader: ${describeError(error)}`, { retriable: true, cause: error });
+  }
+  lagMonitor.start();
+  void lagMonitor.refresh();
+  return { stop, finished, metricsPort: port };
+}

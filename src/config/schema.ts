@@ -1,0 +1,470 @@
+/**
+ * The configuration schema: every key with its documentation, format, default,
+ * environment variable and sensitivity. This is the one place a setting is described;
+ * `check-config` and the error messages are derived from it.
+ *
+ * Precedence (lowest first): defaults here, config/default.json, the file given by
+ * --config or CONFIG_FILE, environment variables. An empty environment variable counts
+ * as unset. Keys starting with "//" in JSON files are comments.
+ */
+import type convict from "convict";
+import type { IdStrategy, OpType, TombstonePolicy } from "../pipeline/decoder.ts";
+import {
+  BROKER_LIST,
+  FIELD_NAME,
+  FLAG,
+  INDEX_PREFIX,
+  INDEX_TEMPLATE,
+  OPTIONAL_FIELD_NAME,
+  RATIO,
+  REGEX_SOURCE,
+  REQUIRED_TEXT,
+  TEXT,
+  TOPIC_LIST,
+  TOPIC_MAP,
+  URL_LIST,
+  UTC_OFFSET,
+  integer,
+} from "./formats.ts";
+
+export type SaslMechanism = "" | "plain" | "scram-sha-256" | "scram-sha-512";
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+export type PermanentErrorPolicy = "skip" | "stop";
+
+export interface Config {
+  readonly kafka: {
+    readonly brokers: string[];
+    readonly clientId: string;
+    readonly groupId: string;
+    readonly topics: string[];
+    readonly topicPattern: string;
+    readonly fromBeginning: boolean;
+    readonly sessionTimeoutMs: number;
+    readonly heartbeatIntervalMs: number;
+    readonly rebalanceTimeoutMs: number;
+    readonly partitionsConsumedConcurrently: number;
+    readonly maxBytesPerPartition: number;
+    readonly maxBytes: number;
+    readonly commitIntervalMs: number;
+    readonly lagIntervalMs: number;
+    readonly topicRefreshIntervalMs: number;
+    readonly ssl: boolean;
+    readonly sasl: {
+      readonly mechanism: SaslMechanism;
+      readonly username: string;
+      readonly password: string;
+    };
+  };
+  readonly elasticsearch: {
+    readonly nodes: string[];
+    readonly username: string;
+    readonly password: string;
+    readonly apiKey: string;
+    readonly caFile: string;
+    readonly tlsRejectUnauthorized: boolean;
+    readonly requestTimeoutMs: number;
+    readonly compression: boolean;
+  };
+  readonly index: {
+    readonly template: string;
+    readonly prefix: string;
+    readonly topicMap: Readonly<Record<string, string>>;
+    readonly timezone: string;
+  };
+  readonly document: {
+    readonly opType: OpType;
+    readonly idStrategy: IdStrategy;
+    readonly timestampField: string;
+    readonly addTimestamp: boolean;
+    readonly metadataField: string;
+    readonly messageField: string;
+    readonly tombstones: TombstonePolicy;
+  };
+  readonly queue: {
+    readonly maxRecords: number;
+    readonly maxBytes: number;
+    readonly lowWatermarkRatio: number;
+  };
+  readonly bulk: {
+    readonly workers: number;
+    readonly maxDocuments: number;
+    readonly maxBytes: number;
+    readonly lingerMs: number;
+    readonly retryInitialMs: number;
+    readonly retryMaxMs: number;
+    readonly onPermanentError: PermanentErrorPolicy;
+  };
+  readonly telemetry: {
+    readonly metricsHost: string;
+    readonly metricsPort: number;
+    readonly logLevel: LogLevel;
+  };
+  readonly shutdown: {
+    readonly drainTimeoutMs: number;
+  };
+}
+
+const POSITIVE = integer(1);
+const HOUR_MS = 3_600_000;
+
+export const configSchema: convict.Schema<Config> = {
+  kafka: {
+    brokers: {
+      doc: "Bootstrap brokers, host:port (comma-separated in the environment).",
+      format: BROKER_LIST,
+      default: ["127.0.0.1:9092"],
+      env: "KAFKA_BROKERS",
+    },
+    clientId: {
+      doc: "Kafka client id, visible in broker logs and quotas.",
+      format: REQUIRED_TEXT,
+      default: "kafka-es-transfer",
+      env: "KAFKA_CLIENT_ID",
+    },
+    groupId: {
+      doc: "Consumer group: all replicas with the same group share the partitions; offsets are committed under it.",
+      format: REQUIRED_TEXT,
+      default: "kafka-es-transfer",
+      env: "KAFKA_GROUP_ID",
+    },
+    topics: {
+      doc: "Topics to consume (comma-separated in the environment). Set this, kafka.topicPattern, or both.",
+      format: TOPIC_LIST,
+      default: [],
+      env: "KAFKA_TOPICS",
+    },
+    topicPattern: {
+      doc: "JavaScript regular expression matched against whole topic names (anchored, as in Kafka's Java clients: \"logs-.*\" takes logs-a, not old-logs-a); matching topics are consumed, new ones found every kafka.topicRefreshIntervalMs. \"\" = none.",
+      format: REGEX_SOURCE,
+      default: "",
+      env: "KAFKA_TOPIC_PATTERN",
+    },
+    fromBeginning: {
+      doc: "Where a group without committed offsets starts: true = earliest offset, false = only new records.",
+      format: FLAG,
+      default: true,
+      env: "KAFKA_FROM_BEGINNING",
+    },
+    sessionTimeoutMs: {
+      doc: "Consumer group session timeout (ms): a member silent this long is removed and its partitions reassigned. Must lie within the brokers' group.min/max.session.timeout.ms.",
+      format: integer(1000, HOUR_MS),
+      default: 30000,
+      env: "KAFKA_SESSION_TIMEOUT_MS",
+    },
+    heartbeatIntervalMs: {
+      doc: "Heartbeat interval (ms); must be lower than kafka.sessionTimeoutMs (about a third of it).",
+      format: integer(100, HOUR_MS),
+      default: 3000,
+      env: "KAFKA_HEARTBEAT_INTERVAL_MS",
+    },
+    rebalanceTimeoutMs: {
+      doc: "How long (ms) the group coordinator waits for members to rejoin during a rebalance.",
+      format: integer(1000, HOUR_MS),
+      default: 60000,
+      env: "KAFKA_REBALANCE_TIMEOUT_MS",
+    },
+    partitionsConsumedConcurrently: {
+      doc: "Partitions whose batches are handed to the queue concurrently (kafkajs partitionsConsumedConcurrently).",
+      format: integer(1, 1000),
+      default: 4,
+      env: "KAFKA_PARTITIONS_CONCURRENCY",
+    },
+    maxBytesPerPartition: {
+      doc: "Most bytes fetched per partition per fetch request.",
+      format: POSITIVE,
+      default: 1048576,
+      env: "KAFKA_MAX_BYTES_PER_PARTITION",
+    },
+    maxBytes: {
+      doc: "Most bytes per fetch response.",
+      format: POSITIVE,
+      default: 10485760,
+      env: "KAFKA_MAX_BYTES",
+    },
+    commitIntervalMs: {
+      doc: "How often (ms) offsets acknowledged by Elasticsearch are committed. Shorter = fewer redeliveries after a crash, more commit requests.",
+      format: integer(10, HOUR_MS),
+      default: 1000,
+      env: "KAFKA_COMMIT_INTERVAL_MS",
+    },
+    lagIntervalMs: {
+      doc: "How often (ms) the consumer lag gauge is refreshed from the brokers.",
+      format: integer(100, HOUR_MS),
+      default: 5000,
+      env: "KAFKA_LAG_INTERVAL_MS",
+    },
+    topicRefreshIntervalMs: {
+      doc: "How often (ms) a kafka.topicPattern subscription looks for new matching topics.",
+      format: integer(1000, 24 * HOUR_MS),
+      default: 30000,
+      env: "KAFKA_TOPIC_REFRESH_MS",
+    },
+    ssl: {
+      doc: "Connect to the brokers over TLS.",
+      format: FLAG,
+      default: false,
+      env: "KAFKA_SSL",
+    },
+    sasl: {
+      mechanism: {
+        doc: 'SASL mechanism: "" (none), "plain", "scram-sha-256" or "scram-sha-512". Needs username and password.',
+        format: ["", "plain", "scram-sha-256", "scram-sha-512"],
+        default: "",
+        env: "KAFKA_SASL_MECHANISM",
+      },
+      username: {
+        doc: "SASL username.",
+        format: TEXT,
+        default: "",
+        env: "KAFKA_SASL_USERNAME",
+      },
+      password: {
+        doc: "SASL password.",
+        format: TEXT,
+        default: "",
+        env: "KAFKA_SASL_PASSWORD",
+        sensitive: true,
+      },
+    },
+  },
+  elasticsearch: {
+    nodes: {
+      doc: "Elasticsearch node URLs, http(s)://host:port (comma-separated in the environment); no credentials in the URL.",
+      format: URL_LIST,
+      default: ["http://127.0.0.1:9200"],
+      env: "ES_NODE",
+    },
+    username: {
+      doc: "Basic-auth username (with elasticsearch.password); \"\" = none.",
+      format: TEXT,
+      default: "",
+      env: "ES_USERNAME",
+    },
+    password: {
+      doc: "Basic-auth password.",
+      format: TEXT,
+      default: "",
+      env: "ES_PASSWORD",
+      sensitive: true,
+    },
+    apiKey: {
+      doc: "API key (base64 id:key as Elasticsearch returns it as \"encoded\"); instead of username/password.",
+      format: TEXT,
+      default: "",
+      env: "ES_API_KEY",
+      sensitive: true,
+    },
+    caFile: {
+      doc: "PEM file of the certificate authority to trust for https nodes; \"\" = the system's.",
+      format: TEXT,
+      default: "",
+      env: "ES_CA_FILE",
+    },
+    tlsRejectUnauthorized: {
+      doc: "Refuse https nodes whose certificate does not verify. Turn off only for tests.",
+      format: FLAG,
+      default: true,
+      env: "ES_TLS_REJECT_UNAUTHORIZED",
+    },
+    requestTimeoutMs: {
+      doc: "Timeout (ms) of one request, a bulk request included. A timed-out bulk is retried (ids make that safe).",
+      format: integer(100, HOUR_MS),
+      default: 30000,
+      env: "ES_REQUEST_TIMEOUT_MS",
+    },
+    compression: {
+      doc: "gzip request bodies: less network, more CPU.",
+      format: FLAG,
+      default: false,
+      env: "ES_COMPRESSION",
+    },
+  },
+  index: {
+    template: {
+      doc: "Index name template: {topic} is the topic (lowercased, invalid characters replaced by -); {yyyy.MM.dd}, {yyyy.MM}, {yyyy-MM-dd}, {HH}... are the record's date (tokens yyyy, MM, dd, HH). E.g. \"logs-{topic}-{yyyy.MM.dd}\".",
+      format: INDEX_TEMPLATE,
+      default: "{topic}",
+      env: "INDEX_TEMPLATE",
+    },
+    prefix: {
+      doc: "Literal text put before every index name, mapped topics included (e.g. \"kafka-\").",
+      format: INDEX_PREFIX,
+      default: "",
+      env: "INDEX_PREFIX",
+    },
+    topicMap: {
+      doc: "Exact topic name -> index template, winning over index.template (JSON object in the environment).",
+      format: TOPIC_MAP,
+      default: {},
+      env: "INDEX_TOPIC_MAP",
+    },
+    timezone: {
+      doc: "Zone of the date tokens: \"UTC\" or a fixed offset like \"+02:00\" (no daylight saving).",
+      format: UTC_OFFSET,
+      default: "UTC",
+      env: "INDEX_TIMEZONE",
+    },
+  },
+  document: {
+    opType: {
+      doc: "Bulk operation: \"index\" (overwrite) or \"create\" (required by data streams; an existing id counts as done).",
+      format: ["index", "create"],
+      default: "index",
+      env: "ES_OP_TYPE",
+    },
+    idStrategy: {
+      doc: "Document _id: \"coordinates\" = <topic>-<partition>-<offset> (redelivery overwrites, no duplicates); \"key\" = the record key (keyless records use coordinates); \"none\" = Elasticsearch chooses (redelivery duplicates).",
+      format: ["coordinates", "key", "none"],
+      default: "coordinates",
+      env: "DOC_ID_STRATEGY",
+    },
+    timestampField: {
+      doc: "Top-level field set to the Kafka record timestamp (ISO-8601 UTC) when a document lacks it.",
+      format: FIELD_NAME,
+      default: "@timestamp",
+      env: "DOC_TIMESTAMP_FIELD",
+    },
+    addTimestamp: {
+      doc: "Add document.timestampField when missing.",
+      format: FLAG,
+      default: true,
+      env: "DOC_ADD_TIMESTAMP",
+    },
+    metadataField: {
+      doc: "Field receiving {topic, partition, offset, timestamp, key, headers} of the record (binary values as base64 in key_base64 / headers_base64); \"\" = off. A document that already has the field keeps its own.",
+      format: OPTIONAL_FIELD_NAME,
+      default: "",
+      env: "DOC_METADATA_FIELD",
+    },
+    messageField: {
+      doc: "Field holding a value that is not a JSON object (text, JSON scalar or array, invalid JSON); invalid UTF-8 also keeps the exact bytes in <messageField>_base64.",
+      format: FIELD_NAME,
+      default: "message",
+      env: "DOC_MESSAGE_FIELD",
+    },
+    tombstones: {
+      doc: "Records with a null value: \"skip\", or \"delete\" the document whose id is the record key (only with idStrategy \"key\"; otherwise, and for keyless records, they are skipped).",
+      format: ["skip", "delete"],
+      default: "skip",
+      env: "DOC_TOMBSTONES",
+    },
+  },
+  queue: {
+    maxRecords: {
+      doc: "Records held between Kafka and Elasticsearch before consumption pauses.",
+      format: POSITIVE,
+      default: 20000,
+      env: "QUEUE_MAX_RECORDS",
+    },
+    maxBytes: {
+      doc: "Bytes held between Kafka and Elasticsearch before consumption pauses.",
+      format: integer(1024),
+      default: 67108864,
+      env: "QUEUE_MAX_BYTES",
+    },
+    lowWatermarkRatio: {
+      doc: "Consumption resumes when the queue falls below this fraction of both limits.",
+      format: RATIO,
+      default: 0.5,
+      env: "QUEUE_LOW_WATERMARK_RATIO",
+    },
+  },
+  bulk: {
+    workers: {
+      doc: "Bulk requests in flight at once.",
+      format: integer(1, 64),
+      default: 2,
+      env: "BULK_WORKERS",
+    },
+    maxDocuments: {
+      doc: "Most documents per bulk request.",
+      format: integer(1, 100000),
+      default: 2000,
+      env: "BULK_MAX_DOCUMENTS",
+    },
+    maxBytes: {
+      doc: "Most bytes per bulk request body (Elasticsearch refuses bodies above http.max_content_length, 100 MB by default).",
+      format: integer(1024, 104857600),
+      default: 5242880,
+      env: "BULK_MAX_BYTES",
+    },
+    lingerMs: {
+      doc: "How long (ms) a partly filled bulk request waits for more documents.",
+      format: integer(0, 60000),
+      default: 100,
+      env: "BULK_LINGER_MS",
+    },
+    retryInitialMs: {
+      doc: "First back-off (ms) after a transient failure (429, 5xx, timeout); doubles up to bulk.retryMaxMs.",
+      format: integer(1, HOUR_MS),
+      default: 200,
+      env: "BULK_RETRY_INITIAL_MS",
+    },
+    retryMaxMs: {
+      doc: "Longest back-off (ms) between retries. Transient failures are retried without limit.",
+      format: integer(1, HOUR_MS),
+      default: 30000,
+      env: "BULK_RETRY_MAX_MS",
+    },
+    onPermanentError: {
+      doc: "A record Elasticsearch permanently rejects (mapping error...): \"skip\" = log it, count it and move on; \"stop\" = stop the worker without committing it.",
+      format: ["skip", "stop"],
+      default: "skip",
+      env: "ON_PERMANENT_ERROR",
+    },
+  },
+  telemetry: {
+    metricsHost: {
+      doc: "Address the /metrics, /healthz and /readyz HTTP server listens on (0.0.0.0 in containers).",
+      format: REQUIRED_TEXT,
+      default: "127.0.0.1",
+      env: "METRICS_HOST",
+    },
+    metricsPort: {
+      doc: "Port of that server; 0 = any free port.",
+      format: integer(0, 65535),
+      default: 9464,
+      env: "METRICS_PORT",
+    },
+    logLevel: {
+      doc: "Log level: fatal, error, warn, info, debug, trace or silent.",
+      format: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+      default: "info",
+      env: "LOG_LEVEL",
+    },
+  },
+  shutdown: {
+    drainTimeoutMs: {
+      doc: "On SIGTERM/SIGINT, how long (ms) in-flight records may take to reach Elasticsearch before the final commit and exit.",
+      format: integer(0, HOUR_MS),
+      default: 30000,
+      env: "SHUTDOWN_TIMEOUT_MS",
+    },
+  },
+};
+
+/** One configuration key: its dotted path and schema entry. */
+export interface SchemaLeaf {
+  readonly path: string;
+  readonly item: convict.SchemaObj;
+}
+
+function isNode(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function collectLeaves(node: Record<string, unknown>, prefix: string, out: SchemaLeaf[]): void {
+  for (const [name, child] of Object.entries(node)) {
+    if (!isNode(child)) continue;
+    const path = prefix === "" ? name : `${prefix}.${name}`;
+    // convict's rule: a node with a "default" is a setting, anything else a group.
+    if ("default" in child) out.push({ path, item: child as convict.SchemaObj });
+    else collectLeaves(child, path, out);
+  }
+}
+
+const leaves: SchemaLeaf[] = [];
+collectLeaves(configSchema, "", leaves);
+
+/** Every key of the schema, in declaration order. */
+export const schemaLeaves: readonly SchemaLeaf[] = leaves;

@@ -1,0 +1,18 @@
+import type { Ack, KafkaRecord } from "./record.ts";
+
+/** One line pair of a bulk request, already serialized: the sink never re-encodes a source. */
+export interface BulkAction {
+  readonly op: "index" | "create" | "delete";
+  readonly index: string;
+  /** Undefined lets Elasticsearch choose the id (duplicates possible on redelivery). */
+  readonly id: string | undefined;
+  /** The document as JSON text; absent for `delete`. */
+  readonly source: string | undefined;
+}
+
+/** A decoded record on its way to Elasticsearch, with the ack of the Kafka record it came from. */
+export interface PendingDocument {
+  readonly action: BulkAction;
+  readonly origin: KafkaRecord;
+  readonly ack: Ack;
+}

@@ -1,0 +1,103 @@
+import { errors, type Client } from "@elastic/elasticsearch";
+import { describeError, RecordRejectedError, SinkUnavailableError, TransferError } from "../errors.ts";
+import { describeCause, type BulkResponseBody } from "./bulk-response.ts";
+
+/**
+ * Sends one NDJSON bulk body and returns the parsed response. Throws only
+ * TransferErrors: SinkUnavailableError (retriable: try the same documents again
+ * later) or RecordRejectedError (the request as a whole was refused for its content:
+ * 400 or 413; the caller splits the batch to find the culprit). `httpStatus(error)`
+ * gives the request-level status when there was one.
+ */
+export type BulkFunction = (body: string, signal: AbortSignal) => Promise<BulkResponseBody>;
+
+export interface BulkClientOptions {
+  /** Per-request timeout (default: the client's). A timed-out bulk may still have been applied. */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * Only what the sink reads: trims the response of large batches. Every item keeps
+ * `status`, so items stay in request order.
+ */
+const FILTER_PATH = "errors,items.*.status,items.*.result,items.*.error";
+
+/**
+ * The only place that touches the Elasticsearch client. It calls the transport with a
+ * prebuilt NDJSON string as `bulkBody`: the transport sends strings as they are
+ * (`Serializer.ndserialize` runs only on arrays), so sources are never re-encoded and
+ * no per-line array is built. `client.bulk({ operations })` would do the same at run
+ * time, but its typings accept only arrays of objects.
+ */
+export function createBulkFunction(client: Client, options: BulkClientOptions = {}): BulkFunction {
+  return async (body, signal) => {
+    let response: unknown;
+    try {
+      response = await client.transport.request(
+        { method: "POST", path: "/_bulk", bulkBody: body, querystring: { filter_path: FILTER_PATH }, meta: { name: "bulk" } },
+        {
+          signal,
+          // Our own retry loop owns backoff and re-sends only the failed items.
+          maxRetries: 0,
+          requestTimeout: options.requestTimeoutMs,
+        },
+      );
+    } catch (error) {
+      throw toSinkError(error);
+    }
+    if (!isBulkResponse(response)) {
+      throw new SinkUnavailableError("Elasticsearch returned an unreadable bulk response", response);
+    }
+    return response;
+  };
+}
+
+function isBulkResponse(value: unknown): value is BulkResponseBody {
+  return typeof value === "object" && value !== null && Array.isArray((value as { items?: unknown }).items);
+}
+
+/**
+ * Maps a transport failure to the sink's errors. Only 400 and 413 say something about
+ * the documents; every other failure (no answer, timeout, 429, 5xx, but also 401,
+ * 403, 404 from a proxy) says nothing about them, so it is retried rather than
+ * turned into rejections that would drop a whole batch.
+ */
+export function toSinkError(error: unknown): TransferError {
+  if (error instanceof TransferError) return error;
+  if (error instanceof errors.ResponseError) {
+    const status = error.statusCode;
+    const detail = responseDetail(error.body);
+    const message = `bulk request refused: HTTP ${status ?? "?"}${detail === "" ? "" : ` ${detail}`}`;
+    if (status === 400 || status === 413) return new RecordRejectedError(message, error);
+    return new SinkUnavailableError(message, error);
+  }
+  if (error instanceof errors.TimeoutError) {
+    return new SinkUnavailableError("bulk request timed out (it may still have been applied)", error);
+  }
+  if (error instanceof errors.ConnectionError || error instanceof errors.NoLivingConnectionsError) {
+    return new SinkUnavailableError(`Elasticsearch unreachable: ${describeError(error)}`, error);
+  }
+  return new SinkUnavailableError(`bulk request failed: ${describeError(error)}`, error);
+}
+
+function responseDetail(body: unknown): string {
+  if (typeof body === "object" && body !== null && "error" in body) {
+    const cause = body.error;
+    if (typeof cause === "string") return cause;
+    if (typeof cause === "object" && cause !== null) return describeCause(cause);
+  }
+  return "";
+}
+
+/** The HTTP status of a failed request, found on the error or along its `cause` chain. */
+export function httpStatus(error: unknown): number | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    if ("statusCode" in current) {
+      const status = current.statusCode;
+      if (typeof status === "number") return status;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,81 @@
+import type { KafkaRecord } from "../pipeline/record.ts";
+
+/**
+ * How one bulk request ended:
+ * - `success`: every document in it is settled as indexed (or already there);
+ * - `partial`: every document is settled, some were permanently rejected;
+ * - `retry`: some documents failed transiently and will be sent again;
+ * - `failed`: the whole request failed (connection, timeout, request-level status).
+ */
+export type BulkOutcome = "success" | "partial" | "retry" | "failed";
+
+/**
+ * Why documents are sent again, a small fixed set so it can be a metric label:
+ * `throttled` (429), `server_error` (5xx), `unavailable` (no answer: connection
+ * refused, timeout, unreadable response, auth or routing trouble in front of ES).
+ */
+export type RetryReason = "throttled" | "server_error" | "unavailable";
+
+/** A record set aside for good: what the logs and the dead-letter destination show. */
+export interface RejectionEvent {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** Target index, undefined when the record could not even be decoded. */
+  readonly index: string | undefined;
+  /** Elasticsearch error type (e.g. `mapper_parsing_exception`), or our own for local failures. */
+  readonly errorType: string;
+  readonly reason: string;
+  /** The beginning of the document source, so the rejected data is visible. */
+  readonly excerpt: string;
+}
+
+/**
+ * Telemetry hooks of the sink. The metrics module implements this; the sink never
+ * imports prom-client. Every method must be cheap and must not throw.
+ * Strings passed as `reason` in `recordSkipped` and `RejectionEvent` are free text:
+ * do not use them as metric labels (unbounded); `errorType` is fairly bounded.
+ */
+export interface SinkObserver {
+  /** One bulk request returned or failed. `bytes` is the request body size. */
+  bulkCompleted(event: {
+    readonly outcome: BulkOutcome;
+    readonly durationMs: number;
+    readonly documents: number;
+    readonly bytes: number;
+  }): void;
+  /** Documents settled as present in Elasticsearch, in total and per index. */
+  documentsIndexed(count: number, byIndex: ReadonlyMap<string, number>): void;
+  /** Documents that failed transiently and are being sent again. */
+  documentsRetried(count: number, reason: RetryReason): void;
+  /** A record was permanently rejected (called once per record, whatever the failure policy). */
+  documentRejected(event: RejectionEvent): void;
+  /** The decoder chose not to send a record (e.g. an empty value); it is acked at once. */
+  recordSkipped(record: KafkaRecord, reason: string): void;
+  /** Bulk requests currently in flight (or waiting in backoff), after each change. */
+  inFlight(requests: number): void;
+  /** A record was settled and acked (for end-to-end latency from `record.timestamp`). */
+  recordAcked(record: KafkaRecord): void;
+}
+
+/** The pino-compatible subset the sink logs through. */
+export interface SinkLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const ignore = (): void => undefined;
+
+export const noopObserver: SinkObserver = {
+  bulkCompleted: ignore,
+  documentsIndexed: ignore,
+  documentsRetried: ignore,
+  documentRejected: ignore,
+  recordSkipped: ignore,
+  inFlight: ignore,
+  recordAcked: ignore,
+};
+
+export const noopLogger: SinkLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };

@@ -1,0 +1,378 @@
+/**
+ * Every metric the service exposes, declared in one place so that the dashboard, the
+ * alert rules and the tests have a single list to check against.
+ *
+ * - All names start with `kafka_es_transfer_`. The Node.js default metrics keep their
+ *   standard unprefixed names (`process_cpu_seconds_total`, `process_resident_memory_bytes`,
+ *   `nodejs_*`): stock dashboards and alerts for Node processes work unchanged, and the
+ *   Prometheus `job`/`instance` labels already say which service they belong to.
+ * - Each call to `createMetrics()` builds its own `Registry` (never prom-client's global
+ *   one), so tests can create as many as they like.
+ * - Label values are bounded: topic, partition, outcome; index names, error types and
+ *   reasons are capped by `BoundedLabel`. Never offsets, keys or document ids.
+ * - The hot path takes counts (`recordsConsumed(topic, n)`), so a batch of 500 records
+ *   costs one label lookup, not 500.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { partitionKey } from "../pipeline/record.ts";
+import { BoundedLabel } from "./bounded-label.ts";
+
+export const METRIC_PREFIX = "kafka_es_transfer_";
+
+export type BulkOutcome = "success" | "partial" | "retry" | "failed";
+export type CommitOutcome = "success" | "failure";
+
+/** Buckets for "Kafka timestamp -> acknowledged": fine around 0.5-3 s so a 1.5 s p99 reads well. */
+export const RECORD_LATENCY_BUCKETS: readonly number[] = [
+  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 5, 10, 30, 60, 300, 900, 3600,
+];
+export const BULK_DURATION_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30, 60,
+];
+export const BULK_DOCUMENTS_BUCKETS: readonly number[] = [
+  1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000,
+];
+const MIB = 1024 * 1024;
+export const BULK_BYTES_BUCKETS: readonly number[] = [
+  16 * 1024, 64 * 1024, 256 * 1024, MIB, 2 * MIB, 5 * MIB, 10 * MIB, 15 * MIB, 25 * MIB, 50 * MIB, 100 * MIB,
+];
+
+/** Distinct values allowed per free-text label before new ones become `other`. */
+const MAX_FREE_LABEL_VALUES = 50;
+const MAX_INDEX_LABEL_VALUES = 100;
+
+export interface MetricsOptions {
+  /** Service version for `build_info`. */
+  readonly version?: string;
+  /** Register the standard `process_*` / `nodejs_*` metrics (default true). */
+  readonly defaultMetrics?: boolean;
+  /** Milliseconds since the epoch; injectable so tests control the time lag. */
+  readonly now?: () => number;
+}
+
+type PartitionLabels = "topic" | "partition";
+
+interface PartitionState {
+  readonly labels: { topic: string; partition: string };
+  lag: number | undefined;
+  pending: number;
+  lastAckedMs: number | undefined;
+}
+
+export interface TransferMetrics {
+  readonly registry: Registry;
+  /** The Content-Type of `scrape()`'s text. */
+  readonly contentType: string;
+  /**
+   * Runs before each `scrape()`: lets the composition root copy polled state (pending
+   * counts from the checkpointer, queue sizes) into gauges only when someone looks.
+   */
+  beforeScrape(hook: () => void): void;
+  /** The exposition text, as served on /metrics (runs the `beforeScrape` hooks first). */
+  scrape(): Promise<string>;
+  /** Names of every metric family in the registry (histograms without `_bucket`/`_sum`/`_count`). */
+  metricNames(): string[];
+
+  // Source side.
+  recordsConsumed(topic: string, count: number): void;
+  /** High watermark minus committed offset; negative values (stale reads) are clamped to 0. */
+  setConsumerLag(topic: string, partition: number, lag: number | bigint): void;
+  /** Records fetched from this partition and not yet acknowledged. */
+  setPendingRecords(topic: string, partition: number, count: number): void;
+  /**
+   * One record acknowledged (indexed, skipped or dead-lettered): observes its end-to-end
+   * latency and moves the partition's time lag reference forward. The time lag series of
+   * a partition exists once `setConsumerLag` or `setPendingRecords` was called for it
+   * (and until `removePartition`); it reads 0 while lag and pending are both 0.
+   */
+  recordAcked(topic: string, partition: number, timestampMs: number): void;
+  /** Drops every per-partition series of a revoked partition, from every metric. */
+  removePartition(topic: string, partition: number): void;
+  rebalanced(): void;
+  setGroupMember(joined: boolean): void;
+  setAssignedPartitions(count: number): void;
+  setPausedPartitions(count: number): void;
+  commitCompleted(outcome: CommitOutcome): void;
+
+  // Pipeline.
+  setQueue(records: number, bytes: number): void;
+  recordsSkipped(reason: string, count: number): void;
+
+  // Sink side.
+  bulkCompleted(outcome: BulkOutcome, durationSeconds: number, documents: number, bytes: number): void;
+  /** Documents Elasticsearch acknowledged, per target index (at most 100 index names, then `other`). */
+  recordsIndexed(index: string, count: number): void;
+  recordsRetried(reason: string, count: number): void;
+  recordsRejected(errorType: string, count: number): void;
+  recordsDeadLettered(reason: string, count: number): void;
+  setBulkInFlight(count: number): void;
+  setElasticsearchUp(up: boolean): void;
+
+  /** Any error worth counting, by a short fixed kind (e.g. `kafka`, `commit`, `bulk`). */
+  errorOccurred(kind: string): void;
+}
+
+export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
+  const now = options.now ?? Date.now;
+  const registry = new Registry();
+  const registers = [registry];
+  const name = (suffix: string): string => METRIC_PREFIX + suffix;
+
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const partitions = new Map<string, PartitionState>();
+
+  const consumerLag = new Gauge<PartitionLabels>({
+    name: name("consumer_lag"),
+    help: "Records between the group's committed offset and the high watermark, per partition.",
+    labelNames: ["topic", "partition"],
+    registers,
+  });
+  const pendingRecords = new Gauge<PartitionLabels>({
+    name: name("pending_records"),
+    help: "Records fetched from the partition and not yet acknowledged by Elasticsearch.",
+    labelNames: ["topic", "partition"],
+    registers,
+  });
+  const timeLag = new Gauge<PartitionLabels>({
+    name: name("time_lag_seconds"),
+    help: "Seconds between now and the Kafka timestamp of the last acknowledged record (0 when caught up).",
+    labelNames: ["topic", "partition"],
+    registers,
+    // Computed at scrape time, so a stuck partition's value keeps growing between acks.
+    collect() {
+      const nowMs = now();
+      for (const state of partitions.values()) {
+        if (state.lastAckedMs === undefined) continue;
+        const caughtUp = state.lag === 0 && state.pending === 0;
+        const seconds = caughtUp ? 0 : Math.max(0, (nowMs - state.lastAckedMs) / 1000);
+        this.set(state.labels, seconds);
+      }
+    },
+  });
+  const perPartitionGauges = [consumerLag, pendingRecords, timeLag];
+
+  const consumed = new Counter<"topic">({
+    name: name("records_consumed_total"),
+    help: "Records fetched from Kafka and handed to the pipeline.",
+    labelNames: ["topic"],
+    registers,
+  });
+  const indexed = new Counter<"index">({
+    name: name("records_indexed_total"),
+    help: "Records Elasticsearch acknowledged, by target index.",
+    labelNames: ["index"],
+    registers,
+  });
+  const retried = new Counter<"reason">({
+    name: name("records_retried_total"),
+    help: "Records sent again after a transient failure (429, 5xx, timeout).",
+    labelNames: ["reason"],
+    registers,
+  });
+  const skipped = new Counter<"reason">({
+    name: name("records_skipped_total"),
+    help: "Records acknowledged without being indexed (tombstone, rejected, undecodable).",
+    labelNames: ["reason"],
+    registers,
+  });
+  const deadLettered = new Counter<"reason">({
+    name: name("records_dead_lettered_total"),
+    help: "Records written to the dead-letter destination.",
+    labelNames: ["reason"],
+    registers,
+  });
+  const rejected = new Counter<"error_type">({
+    name: name("records_rejected_total"),
+    help: "Records Elasticsearch permanently rejected, by error type.",
+    labelNames: ["error_type"],
+    registers,
+  });
+  const bulkRequests = new Counter<"outcome">({
+    name: name("bulk_requests_total"),
+    help: "Bulk requests by outcome: success, partial (some items failed), retry, failed.",
+    labelNames: ["outcome"],
+    registers,
+  });
+  const rebalances = new Counter({
+    name: name("rebalances_total"),
+    help: "Consumer group rebalances this member went through.",
+    registers,
+  });
+  const commits = new Counter<"outcome">({
+    name: name("commits_total"),
+    help: "Offset commits by outcome.",
+    labelNames: ["outcome"],
+    registers,
+  });
+  const errors = new Counter<"kind">({
+    name: name("errors_total"),
+    help: "Errors by kind.",
+    labelNames: ["kind"],
+    registers,
+  });
+
+  const bulkDuration = new Histogram({
+    name: name("bulk_request_duration_seconds"),
+    help: "Duration of one bulk request to Elasticsearch.",
+    buckets: [...BULK_DURATION_BUCKETS],
+    registers,
+  });
+  const bulkDocuments = new Histogram({
+    name: name("bulk_documents"),
+    help: "Documents per bulk request.",
+    buckets: [...BULK_DOCUMENTS_BUCKETS],
+    registers,
+  });
+  const bulkBytes = new Histogram({
+    name: name("bulk_bytes"),
+    help: "Body size of one bulk request in bytes.",
+    buckets: [...BULK_BYTES_BUCKETS],
+    registers,
+  });
+  // No labels: observed once per record, so it must stay a bucket scan, not a label hash.
+  const recordLatency = new Histogram({
+    name: name("record_latency_seconds"),
+    help: "Seconds from the record's Kafka timestamp to its acknowledgement.",
+    buckets: [...RECORD_LATENCY_BUCKETS],
+    registers,
+  });
+
+  const gauge = (suffix: string, help: string): Gauge => new Gauge({ name: name(suffix), help, registers });
+  const queueRecords = gauge("queue_records", "Records waiting in the in-memory queue.");
+  const queueBytes = gauge("queue_bytes", "Bytes held by records waiting in the in-memory queue.");
+  const bulkInFlight = gauge("bulk_in_flight", "Bulk requests currently in flight.");
+  const pausedPartitions = gauge("paused_partitions", "Assigned partitions paused for back-pressure.");
+  const assignedPartitions = gauge("assigned_partitions", "Partitions assigned to this member.");
+  const groupMember = gauge("group_member", "1 while this process is a member of the consumer group.");
+  const elasticsearchUp = gauge("elasticsearch_up", "1 when the last contact with Elasticsearch succeeded.");
+  const lastCommit = gauge("last_commit_timestamp_seconds", "Unix time of the last successful offset commit.");
+  const buildInfo = new Gauge<"version" | "node">({
+    name: name("build_info"),
+    help: "Always 1; labels carry the service and Node.js versions.",
+    labelNames: ["version", "node"],
+    registers,
+  });
+  buildInfo.set({ version: options.version ?? "unknown", node: process.version }, 1);
+
+  const reasons = new BoundedLabel(MAX_FREE_LABEL_VALUES);
+  const errorTypes = new BoundedLabel(MAX_FREE_LABEL_VALUES);
+  const kinds = new BoundedLabel(MAX_FREE_LABEL_VALUES);
+  // Date-based index names grow one a day; the cap keeps a long-lived process bounded.
+  const indices = new BoundedLabel(MAX_INDEX_LABEL_VALUES);
+  const scrapeHooks: (() => void)[] = [];
+
+  function stateOf(topic: string, partition: number): PartitionState {
+    const key = partitionKey(topic, partition);
+    let state = partitions.get(key);
+    if (state === undefined) {
+      state = { labels: { topic, partition: String(partition) }, lag: undefined, pending: 0, lastAckedMs: undefined };
+      partitions.set(key, state);
+    }
+    return state;
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    beforeScrape(hook) {
+      scrapeHooks.push(hook);
+    },
+    scrape() {
+      for (const hook of scrapeHooks) {
+        // A broken hook must not take every other metric down with it.
+        try {
+          hook();
+        } catch {
+          errors.inc({ kind: "metrics_hook" });
+        }
+      }
+      return registry.metrics();
+    },
+    metricNames: () => registry.getMetricsAsArray().map((metric) => metric.name),
+
+    recordsConsumed(topic, count) {
+      if (count > 0) consumed.inc({ topic }, count);
+    },
+    setConsumerLag(topic, partition, lag) {
+      const value = Math.max(0, Number(lag));
+      const state = stateOf(topic, partition);
+      state.lag = value;
+      consumerLag.set(state.labels, value);
+    },
+    setPendingRecords(topic, partition, count) {
+      const state = stateOf(topic, partition);
+      state.pending = Math.max(0, count);
+      pendingRecords.set(state.labels, state.pending);
+    },
+    recordAcked(topic, partition, timestampMs) {
+      recordLatency.observe(Math.max(0, (now() - timestampMs) / 1000));
+      // Only partitions already known (through lag or pending counts) are tracked: acks of
+      // a revoked partition's in-flight records keep arriving after removePartition, and
+      // must not bring its series back.
+      const state = partitions.get(partitionKey(topic, partition));
+      if (state === undefined) return;
+      // Acks arrive out of order across workers: keep the newest timestamp seen.
+      if (state.lastAckedMs === undefined || timestampMs > state.lastAckedMs) state.lastAckedMs = timestampMs;
+    },
+    removePartition(topic, partition) {
+      const key = partitionKey(topic, partition);
+      const labels = partitions.get(key)?.labels ?? { topic, partition: String(partition) };
+      partitions.delete(key);
+      for (const metric of perPartitionGauges) metric.remove(labels);
+    },
+    rebalanced() {
+      rebalances.inc();
+    },
+    setGroupMember(joined) {
+      groupMember.set(joined ? 1 : 0);
+    },
+    setAssignedPartitions(count) {
+      assignedPartitions.set(count);
+    },
+    setPausedPartitions(count) {
+      pausedPartitions.set(count);
+    },
+    commitCompleted(outcome) {
+      commits.inc({ outcome });
+      if (outcome === "success") lastCommit.set(now() / 1000);
+    },
+
+    setQueue(records, bytes) {
+      queueRecords.set(records);
+      queueBytes.set(bytes);
+    },
+    recordsSkipped(reason, count) {
+      if (count > 0) skipped.inc({ reason: reasons.value(reason) }, count);
+    },
+
+    bulkCompleted(outcome, durationSeconds, documents, bytes) {
+      bulkRequests.inc({ outcome });
+      bulkDuration.observe(Math.max(0, durationSeconds));
+      bulkDocuments.observe(documents);
+      bulkBytes.observe(bytes);
+    },
+    recordsIndexed(index, count) {
+      if (count > 0) indexed.inc({ index: indices.value(index) }, count);
+    },
+    recordsRetried(reason, count) {
+      if (count > 0) retried.inc({ reason: reasons.value(reason) }, count);
+    },
+    recordsRejected(errorType, count) {
+      if (count > 0) rejected.inc({ error_type: errorTypes.value(errorType) }, count);
+    },
+    recordsDeadLettered(reason, count) {
+      if (count > 0) deadLettered.inc({ reason: reasons.value(reason) }, count);
+    },
+    setBulkInFlight(count) {
+      bulkInFlight.set(count);
+    },
+    setElasticsearchUp(up) {
+      elasticsearchUp.set(up ? 1 : 0);
+    },
+
+    errorOccurred(kind) {
+      errors.inc({ kind: kinds.value(kind) });
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * End-to-end latency at a sustainable load: a producer paced at a fixed rate (half the
+ * measured maximum) into a fresh topic while the worker runs, for a set time. The
+ * figures come from the worker's own `kafka_es_transfer_record_latency_seconds`
+ * histogram (Kafka timestamp -> acknowledgement), the series operators see, as the
+ * difference of two scrapes so the warm-up is left out.
+ */
+import type { Client } from "@elastic/elasticsearch";
+import { sleep } from "../support/env.ts";
+import { makeRecord } from "./data.ts";
+import { histogramDelta, parseHistogram, quantile, type Histogram, type Quantile } from "./histogram.ts";
+import { openProducer, type ProducerKind } from "./produce.ts";
+import { cpuSeconds, memoryUse } from "./proc.ts";
+import { fmt, progress } from "./progress.ts";
+import { createIndex, createTopic } from "./servers.ts";
+import type { Variant } from "./settings.ts";
+import { MeasuredWorker, workerEnv } from "./worker-run.ts";
+
+export const LATENCY_METRIC = "kafka_es_transfer_record_latency_seconds";
+export const QUANTILES = [0.5, 0.9, 0.99, 0.999] as const;
+
+export interface LatencyResult {
+  readonly targetRate: number;
+  /** Records/s the producer actually wrote over the whole run. */
+  readonly producedRate: number;
+  readonly produced: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  /** Acknowledgements counted by the histogram after the warm-up. */
+  readonly observed: number;
+  readonly meanSeconds: number | undefined;
+  readonly quantiles: readonly Quantile[];
+  readonly histogram: Histogram;
+  /** Worker CPU seconds per 100,000 records at this rate (measured window only). */
+  readonly cpuSecondsPer100k: number;
+  readonly peakRssBytes: number;
+  readonly exitCode: number | null;
+}
+
+/** How often the pacer wakes up: small against the 1.5 s target, cheap for the bench. */
+const TICK_MS = 10;
+
+export async function latencyRun(options: {
+  es: Client;
+  producer: ProducerKind;
+  brokers: readonly string[];
+  topic: string;
+  groupId: string;
+  partitions: number;
+  variant: Variant;
+  recordBytes: number;
+  rate: number;
+  seconds: number;
+  label: string;
+  logFile: string;
+}): Promise<LatencyResult> {
+  const { label } = options;
+  await createTopic(options.topic, options.partitions);
+  await createIndex(options.es, options.topic);
+  const measured = new MeasuredWorker(workerEnv(options.topic, options.groupId));
+  try {
+    await measured.ready();
+    const producer = await openProducer(options.producer, { ...options, lingerMs: 5 });
+    const warmupSeconds = Math.min(10, Math.max(2, options.seconds / 10));
+    let before: Histogram | undefined;
+    let cpuBefore = 0;
+    let producedAtWarmup = 0;
+    let produced = 0;
+    let nextSample = 1;
+    const started = performance.now();
+    try {
+      for (;;) {
+        const elapsed = (performance.now() - started) / 1000;
+        if (elapsed >= options.seconds) break;
+        const due = Math.floor(options.rate * elapsed);
+        if (due > produced) {
+          const lines: string[] = [];
+          for (let i = produced; i < due; i++) lines.push(makeRecord(options.variant, i, options.recordBytes));
+          await producer.write(lines);
+          produced = due;
+        }
+        if (before === undefined && elapsed >= warmupSeconds) {
+          before = parseHistogram(await measured.scrape(), LATENCY_METRIC);
+          cpuBefore = cpuSeconds(measured.pid);
+          producedAtWarmup = produced;
+        }
+        if (elapsed >= nextSample) {
+          nextSample = Math.floor(elapsed) + 1;
+          const s = await measured.sample();
+          progress.update(
+            `${label} ${fmt(elapsed, 0)}/${fmt(options.seconds)} s  produced ${fmt(produced / elapsed)} rec/s (target ${fmt(options.rate)})  ` +
+              `indexed ${fmt(s.rate)} rec/s  lag ${s.lag === undefined ? "n/a" : fmt(s.lag)}`,
+          );
+        }
+        await sleep(TICK_MS);
+      }
+    } finally {
+      await producer.close();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    // Let the last records through, then read the histogram once more.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const s = await measured.sample();
+      if (s.indexed >= produced) break;
+      if (Date.now() > deadline) throw new Error(`${label} only ${fmt(s.indexed)} of ${fmt(produced)} records indexed 60 s after the end`);
+      await sleep(250);
+    }
+    const after = parseHistogram(await measured.scrape(), LATENCY_METRIC);
+    const cpuAfter = cpuSeconds(measured.pid);
+    const peakRssBytes = memoryUse(measured.pid).peakRssBytes;
+    const delta = histogramDelta(after, before ?? { buckets: [], sum: 0, count: 0 });
+    const quantiles = QUANTILES.map((q) => quantile(delta, q)).filter((q) => q !== undefined);
+    const exitCode = await measured.stop(options.logFile);
+    return {
+      targetRate: options.rate,
+      producedRate: produced / seconds,
+      produced,
+      seconds,
+      warmupSeconds,
+      observed: delta.count,
+      meanSeconds: delta.count > 0 ? delta.sum / delta.count : undefined,
+      quantiles,
+      histogram: delta,
+      cpuSecondsPer100k: ((cpuAfter - cpuBefore) / Math.max(1, produced - producedAtWarmup)) * 100_000,
+      peakRssBytes,
+      exitCode,
+    };
+  } finally {
+    if (measured.worker.child.exitCode === null) measured.worker.kill("SIGKILL");
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The report: every figure of one run in report.json, and the same as Markdown tables
+ * (report.md) with the ratios, the targets and the method. Nothing here measures.
+ */
+import path from "node:path";
+import type { Config } from "../../src/config/schema.ts";
+import type { ChartFiles } from "./chart.ts";
+import type { CeilingResult } from "./es-ceiling.ts";
+import type { KafkaCeilingResult } from "./kafka-ceiling.ts";
+import type { LatencyResult } from "./latency.ts";
+import type { NaiveResult } from "./naive.ts";
+import type { MachineInfo } from "./proc.ts";
+import type { ProduceResult } from "./produce.ts";
+import type { ProfileSummary } from "./profile.ts";
+import { profileMarkdown } from "./profile.ts";
+import { fmt } from "./progress.ts";
+import type { BenchSettings, Variant } from "./settings.ts";
+import type { WorkerRunResult } from "./worker-run.ts";
+
+export interface VariantResult {
+  readonly variant: Variant;
+  readonly topic: string;
+  readonly records: number;
+  readonly averageValueBytes: number;
+  readonly produce: ProduceResult;
+  readonly kafkaCeiling: KafkaCeilingResult;
+  readonly esCeiling: CeilingResult;
+  readonly worker: WorkerRunResult;
+  readonly naive: NaiveResult;
+  readonly latency: LatencyResult | undefined;
+  readonly ratios: {
+    readonly workerToEsCeiling: number;
+    readonly workerToKafkaCeiling: number;
+    readonly workerToNaive: number;
+  };
+}
+
+export interface Versions {
+  readonly worker: string;
+  readonly node: string;
+  readonly kafkajs: string;
+  readonly elasticsearchClient: string;
+  readonly kafka: string;
+  readonly elasticsearch: string;
+  readonly java: string;
+  readonly kcat: string | undefined;
+  readonly rsvgConvert: string | undefined;
+}
+
+export interface TargetCheck {
+  readonly target: string;
+  readonly limit: string;
+  readonly byVariant: Readonly<Partial<Record<Variant, { value: string; met: boolean | undefined; note?: string }>>>;
+}
+
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly outputDir: string;
+  readonly settings: BenchSettings;
+  readonly machine: MachineInfo;
+  readonly versions: Versions;
+  readonly workerDefaults: Pick<Config, "bulk" | "queue"> & { readonly kafka: Pick<Config["kafka"], "partitionsConsumedConcurrently" | "maxBytesPerPartition" | "maxBytes" | "commitIntervalMs" | "lagIntervalMs"> };
+  readonly variants: readonly VariantResult[];
+  readonly targets: readonly TargetCheck[];
+  readonly chart: ChartFiles | undefined;
+  readonly profiles: readonly ProfileSummary[];
+  readonly notes: readonly string[];
+}
+
+const MIB = 2 ** 20;
+const TARGET = { ratio: 0.85, cpuPer100k: 5, rssMiB: 200, p99Seconds: 1.5 } as const;
+
+export function ratio(a: number, b: number): number {
+  return b > 0 ? a / b : Number.NaN;
+}
+
+/** The issue's targets, checked per variant (they are stated for 1 KiB records: the json variant). */
+export function checkTargets(variants: readonly VariantResult[], settings: BenchSettings): TargetCheck[] {
+  const per = (f: (v: VariantResult) => { value: string; met: boolean | undefined; note?: string }): TargetCheck["byVariant"] =>
+    Object.fromEntries(variants.map((v) => [v.variant, f(v)]));
+  const fullBacklog = settings.records >= 1_000_000;
+  return [
+    {
+      target: "Worker throughput / Elasticsearch ceiling",
+      limit: `>= ${String(TARGET.ratio)}`,
+      byVariant: per((v) => ({ value: v.ratios.workerToEsCeiling.toFixed(2), met: v.ratios.workerToEsCeiling >= TARGET.ratio })),
+    },
+    {
+      target: "Worker CPU seconds per 100,000 records",
+      limit: `<= ${String(TARGET.cpuPer100k)} s`,
+      byVariant: per((v) => ({ value: v.worker.cpuSecondsPer100k.toFixed(2), met: v.worker.cpuSecondsPer100k <= TARGET.cpuPer100k })),
+    },
+    {
+      target: "Worker peak RSS, default settings, 1,000,000-record backlog",
+      limit: `<= ${String(TARGET.rssMiB)} MiB`,
+      byVariant: per((v) => ({
+        value: `${(v.worker.peakRssBytes / MIB).toFixed(0)} MiB`,
+        met: v.worker.peakRssBytes / MIB <= TARGET.rssMiB,
+        ...(fullBacklog ? {} : { note: `backlog of ${fmt(v.records)} only` }),
+      })),
+    },
+    {
+      target: "p99 end-to-end latency at half the maximum rate",
+      limit: `<= ${String(TARGET.p99Seconds)} s`,
+      byVariant: per((v) => {
+        const p99 = v.latency?.quantiles.find((q) => q.q === 0.99);
+        if (p99 === undefined) return { value: "not measured", met: undefined };
+        return { value: `${p99.aboveLastBound ? "> " : ""}${p99.seconds.toFixed(3)} s`, met: !p99.aboveLastBound && p99.seconds <= TARGET.p99Seconds };
+      }),
+    },
+  ];
+}
+
+const seconds = (s: number | undefined, digits = 1): string => (s === undefined ? "n/a" : `${s.toFixed(digits)} s`);
+const rate = (r: number): string => `${fmt(r)}`;
+const mibps = (bytes: number, s: number): string => (s > 0 ? (bytes / MIB / s).toFixed(1) : "n/a");
+const verdict = (met: boolean | undefined): string => (met === undefined ? "–" : met ? "met" : "**missed**");
+
+function row(label: string, variants: readonly VariantResult[], cell: (v: VariantResult) => string): string {
+  return `| ${label} | ${variants.map(cell).join(" | ")} |`;
+}
+
+export function reportMarkdown(report: BenchReport): string {
+  const { settings, machine, versions, variants } = report;
+  const d = report.workerDefaults;
+  const header = `| | ${variants.map((v) => v.variant).join(" | ")} |`;
+  const rule = `|---|${variants.map(() => "--:").join("|")}|`;
+  const quantile = (v: VariantResult, q: number): string => {
+    const found = v.latency?.quantiles.find((x) => x.q === q);
+    return found === undefined ? "n/a" : `${found.aboveLastBound ? "> " : ""}${found.seconds.toFixed(3)} s`;
+  };
+  const lines: string[] = [
+    `# kafka-es-transfer benchmark, ${report.startedAt.slice(0, 16).replace("T", " ")} UTC`,
+    "",
+    `Output: \`${report.outputDir}\`. Every figure below comes from this one run (${report.startedAt} to ${report.finishedAt}).`,
+    "",
+    "## Machine and versions",
+    "",
+    "| | |",
+    "|---|---|",
+    `| CPU | ${String(machine.cores)} cores (${machine.cpuModel}) |`,
+    `| Memory | ${machine.memoryGiB.toFixed(1)} GiB |`,
+    `| OS | ${machine.kernel} |`,
+    `| Worker | kafka-es-transfer ${versions.worker} on Node.js ${versions.node} |`,
+    `| Clients | kafkajs ${versions.kafkajs}, @elastic/elasticsearch ${versions.elasticsearchClient} |`,
+    `| Kafka | ${versions.kafka} (single node, KRaft, 127.0.0.1) |`,
+    `| Elasticsearch | ${versions.elasticsearch} on Java ${versions.java} (single node, 127.0.0.1) |`,
+    `| Producer tool | ${versions.kcat ?? "kcat not installed"} |`,
+    "",
+    "The worker, Kafka, Elasticsearch and the bench share these cores: every figure is for one machine running all of them.",
+    "",
+    "## Settings",
+    "",
+    `- Data: ${fmt(settings.records)} records per variant in a topic of ${String(settings.partitions)} partitions, produced before measuring ` +
+      `with ${variants[0]?.produce.producer ?? "?"}; \`json\` = log events of about ${fmt(settings.recordBytes)} bytes (ECS-like fields), ` +
+      "`text` = plain-text log lines of the same size.",
+    `- Worker defaults (what every run uses): bulk.workers ${String(d.bulk.workers)}, bulk.maxDocuments ${fmt(d.bulk.maxDocuments)}, ` +
+      `bulk.maxBytes ${fmt(d.bulk.maxBytes / MIB, 1)} MiB, bulk.lingerMs ${String(d.bulk.lingerMs)}; queue ${fmt(d.queue.maxRecords)} records / ` +
+      `${fmt(d.queue.maxBytes / MIB)} MiB; kafka.partitionsConsumedConcurrently ${String(d.kafka.partitionsConsumedConcurrently)}, ` +
+      `maxBytesPerPartition ${fmt(d.kafka.maxBytesPerPartition / MIB, 1)} MiB, maxBytes ${fmt(d.kafka.maxBytes / MIB, 1)} MiB, ` +
+      `commit every ${String(d.kafka.commitIntervalMs)} ms, lag refresh every ${String(d.kafka.lagIntervalMs)} ms.`,
+    `- Indices: fresh for every phase, 1 primary shard, 0 replicas, default refresh (1 s), dynamic mapping.`,
+    `- Naive baseline on the first ${fmt(settings.naiveRecords)} records; latency run ${String(settings.latencySeconds)} s at half the worker's measured rate.`,
+    "",
+    "## Results",
+    "",
+    header,
+    rule,
+    row("Records in the backlog", variants, (v) => fmt(v.records)),
+    row("Average record value, bytes", variants, (v) => fmt(v.averageValueBytes)),
+    row(`Produce (${variants[0]?.produce.producer ?? "?"}), rec/s`, variants, (v) => rate(v.produce.recordsPerSecond)),
+    row("**Kafka ceiling** (kafkajs consume-only), rec/s", variants, (v) => rate(v.kafkaCeiling.recordsPerSecond)),
+    row("Kafka ceiling, MiB/s of values", variants, (v) => mibps(v.kafkaCeiling.valueBytes, v.kafkaCeiling.seconds)),
+    row("**Elasticsearch ceiling** (direct bulk), rec/s", variants, (v) => rate(v.esCeiling.recordsPerSecond)),
+    row("ES ceiling, MiB/s of bulk bodies", variants, (v) => mibps(v.esCeiling.bodyBytes, v.esCeiling.seconds)),
+    row("ES ceiling, bulk requests (retried docs)", variants, (v) => `${fmt(v.esCeiling.requests)} (${fmt(v.esCeiling.retriedDocuments)})`),
+    row("**Worker**, rec/s (assignment -> N indexed)", variants, (v) => `**${rate(v.worker.recordsPerSecond)}**`),
+    row("Worker, MiB/s of values", variants, (v) => mibps(v.averageValueBytes * v.records, v.worker.seconds)),
+    row("Worker, time to index the backlog", variants, (v) => seconds(v.worker.seconds)),
+    row("Worker start-up (spawn -> partitions assigned)", variants, (v) => seconds(v.worker.startupSeconds)),
+    row("Worker, all offsets committed after", variants, (v) => seconds(v.worker.committedSeconds)),
+    row("Worker CPU s per 100,000 records", variants, (v) => v.worker.cpuSecondsPer100k.toFixed(2)),
+    row("Worker CPU s, whole process life", variants, (v) => v.worker.cpuSecondsTotal.toFixed(1)),
+    row("Worker peak RSS (VmHWM)", variants, (v) => `${fmt(v.worker.peakRssBytes / MIB)} MiB`),
+    row("Documents in the worker's index", variants, (v) => fmt(v.worker.documentsInIndex)),
+    row("Worker exit code after SIGTERM", variants, (v) => String(v.worker.exitCode)),
+    row("**Naive baseline** (eachMessage, 1 request/record), rec/s", variants, (v) => `${rate(v.naive.recordsPerSecond)} (${fmt(v.naive.records)} records)`),
+    row("**Worker / ES ceiling**", variants, (v) => `**${v.ratios.workerToEsCeiling.toFixed(2)}**`),
+    row("Worker / Kafka ceiling", variants, (v) => v.ratios.workerToKafkaCeiling.toFixed(2)),
+    row("**Worker / naive baseline**", variants, (v) => `**${v.ratios.workerToNaive.toFixed(1)}x**`),
+    row("Latency run: target rate (half the worker's), rec/s", variants, (v) => (v.latency ? rate(v.latency.targetRate) : "n/a")),
+    row("Latency run: producer's actual rate, rec/s", variants, (v) => (v.latency ? rate(v.latency.producedRate) : "n/a")),
+    row("Latency p50", variants, (v) => quantile(v, 0.5)),
+    row("Latency p90", variants, (v) => quantile(v, 0.9)),
+    row("**Latency p99**", variants, (v) => `**${quantile(v, 0.99)}**`),
+    row("Latency p99.9", variants, (v) => quantile(v, 0.999)),
+    row("Latency mean (histogram sum / count)", variants, (v) => seconds(v.latency?.meanSeconds, 3)),
+    row("Latency: records observed after warm-up", variants, (v) => (v.latency ? fmt(v.latency.observed) : "n/a")),
+    row("Latency run: worker CPU s per 100,000 records", variants, (v) => (v.latency ? v.latency.cpuSecondsPer100k.toFixed(2) : "n/a")),
+    row("Latency run: worker peak RSS", variants, (v) => (v.latency ? `${fmt(v.latency.peakRssBytes / MIB)} MiB` : "n/a")),
+    "",
+    "## Targets",
+    "",
+    `| Target | Limit | ${variants.map((v) => v.variant).join(" | ")} |`,
+    `|---|---|${variants.map(() => "---").join("|")}|`,
+    ...report.targets.map((t) =>
+      `| ${t.target} | ${t.limit} | ${variants.map((v) => {
+        const c = t.byVariant[v.variant];
+        return c === undefined ? "n/a" : `${c.value} ${verdict(c.met)}${c.note === undefined ? "" : ` (${c.note})`}`;
+      }).join(" | ")} |`),
+    "",
+    "The targets are stated for 1 KiB records: the `json` variant is the one they apply to; `text` is shown for comparison.",
+    "",
+  ];
+  if (report.chart !== undefined) {
+    const image = report.chart.png ?? report.chart.svg;
+    lines.push("## Chart", "", `![worker throughput and lag over time](${path.basename(image)})`, "");
+    if (report.chart.note !== undefined) lines.push(`(${report.chart.note})`, "");
+  }
+  lines.push(
+    "## Method",
+    "",
+    "- Order per variant: produce the backlog, Kafka ceiling, Elasticsearch ceiling, worker, naive baseline, latency run. " +
+      "Between phases the bench deletes the phase's index and waits until the machine is idle (at most 45 s), so that merges of one phase do not slow the next.",
+    "- Kafka ceiling: kafkajs consumer in the bench process, fresh group, `eachBatch` with the worker's fetch settings, records counted and dropped; " +
+      "timed from the group join to the N-th record.",
+    "- Elasticsearch ceiling: the worker's own Elasticsearch client settings, bulk request path (`filter_path` included), batcher and size estimate, " +
+      "with the documents the worker would send (same sources, ids of the form `<topic>-<partition>-<offset>`), " +
+      "NDJSON bodies built in memory before the clock starts, as many requests in flight as bulk.workers.",
+    "- Worker: `node src/main.ts start` as a child process with default settings (only topic, group, metrics port and log level set), fresh group, " +
+      "fresh index. Throughput = N / (time from the `partitions assigned` log line until `kafka_es_transfer_records_indexed_total` reached N; " +
+      "the crossing is interpolated between one-second scrapes). CPU = utime + stime from /proc/<pid>/stat over the same window; " +
+      "peak RSS = VmHWM from /proc/<pid>/status. The chart's data are the same one-second scrapes.",
+    "- Naive baseline: kafkajs `eachMessage` (one partition at a time), one `client.index()` per record awaited before the next, ids chosen by " +
+      `Elasticsearch: the seed design. Run on the first ${fmt(settings.naiveRecords)} records and reported as a rate.`,
+    "- Latency: a fresh topic and index, the worker started first, then a producer paced at half the worker's measured throughput for the set time " +
+      "(records are stamped by the producer when written). Percentiles come from the worker's `kafka_es_transfer_record_latency_seconds` histogram " +
+      "(Kafka timestamp -> acknowledgement), as the difference between a scrape after the warm-up and one after the last record was indexed, " +
+      "interpolated linearly inside buckets as Prometheus' `histogram_quantile` does: they are only as precise as the buckets (0.25 s wide between 0.5 and 1.5 s).",
+    ...report.notes.map((n) => `- ${n}`),
+    "",
+  );
+  if (report.profiles.length > 0) {
+    lines.push("## CPU profile of the worker", "");
+    for (const p of report.profiles) lines.push(profileMarkdown(p), "");
+  }
+  return lines.join("\n");
+}
+
+/** report.json: the report without the per-sample series duplicated elsewhere. */
+export function reportJson(report: BenchReport): string {
+  return `${JSON.stringify(report, (_key, value: unknown) => (typeof value === "number" && !Number.isFinite(value) ? null : value), 2)}\n`;
+}

@@ -1,0 +1,84 @@
+/**
+ * What `make bench` measures and where it writes, from environment variables. Every
+ * figure of one report comes from one invocation with these settings.
+ */
+import os from "node:os";
+import path from "node:path";
+
+export type Variant = "json" | "text";
+export const VARIANTS: readonly Variant[] = ["json", "text"];
+
+export interface BenchSettings {
+  /** Records per variant in the backlog (BENCH_RECORDS). */
+  readonly records: number;
+  readonly variants: readonly Variant[];
+  /** Records the naive baseline processes; it is measured as a rate (BENCH_NAIVE_RECORDS). */
+  readonly naiveRecords: number;
+  /** Length of the paced latency run, 0 = skip it (BENCH_LATENCY_SECONDS). */
+  readonly latencySeconds: number;
+  /** Partitions of every bench topic. */
+  readonly partitions: number;
+  /** Approximate size of one record value in bytes. */
+  readonly recordBytes: number;
+  /** "kcat" or "kafkajs"; default kcat when installed (BENCH_PRODUCER). */
+  readonly producer: "kcat" | "kafkajs" | "auto";
+  /** Run the main worker measurement under `--cpu-prof` and summarise it (BENCH_PROFILE=1). */
+  readonly profile: boolean;
+  /** Keep topics and indices afterwards (BENCH_KEEP=1). */
+  readonly keep: boolean;
+  /** Parent of the timestamped output directory (KES_BENCH_DIR). */
+  readonly outputRoot: string;
+  readonly brokers: readonly string[];
+  readonly esNode: string;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw.replace(/[_,]/g, ""));
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${String(min)}, got "${raw}"`);
+  }
+  return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? "").trim().toLowerCase();
+  return raw === "1" || raw === "true" || raw === "yes";
+}
+
+export function parseVariants(raw: string | undefined): Variant[] {
+  if (raw === undefined || raw.trim() === "") return [...VARIANTS];
+  const out: Variant[] = [];
+  for (const part of raw.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+    const variant = VARIANTS.find((v) => v === part);
+    if (variant === undefined) throw new Error(`BENCH_VARIANTS: unknown variant "${part}" (known: ${VARIANTS.join(", ")})`);
+    if (!out.includes(variant)) out.push(variant);
+  }
+  if (out.length === 0) throw new Error("BENCH_VARIANTS names no variant");
+  return out;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  const producer = (env.BENCH_PRODUCER ?? "auto").trim() || "auto";
+  if (producer !== "auto" && producer !== "kcat" && producer !== "kafkajs") {
+    throw new Error(`BENCH_PRODUCER must be kcat, kafkajs or auto, got "${producer}"`);
+  }
+  const records = positiveInt(env, "BENCH_RECORDS", 1_000_000);
+  return {
+    records,
+    variants: parseVariants(env.BENCH_VARIANTS),
+    naiveRecords: Math.min(records, positiveInt(env, "BENCH_NAIVE_RECORDS", 20_000)),
+    latencySeconds: positiveInt(env, "BENCH_LATENCY_SECONDS", 60, 0),
+    partitions: positiveInt(env, "BENCH_PARTITIONS", 6),
+    recordBytes: positiveInt(env, "BENCH_RECORD_BYTES", 1024, 256),
+    producer,
+    profile: flag(env, "BENCH_PROFILE"),
+    keep: flag(env, "BENCH_KEEP"),
+    outputRoot: env.KES_BENCH_DIR !== undefined && env.KES_BENCH_DIR !== ""
+      ? path.resolve(env.KES_BENCH_DIR)
+      : path.join(os.homedir(), ".cache", "kafka-es-transfer", "bench"),
+    brokers: (env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",").map((b) => b.trim()).filter((b) => b !== ""),
+    esNode: env.ES_NODE ?? "http://127.0.0.1:9200",
+  };
+}

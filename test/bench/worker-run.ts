@@ -1,0 +1,222 @@
+/**
+ * The worker measured as deployed: a separate `node src/main.ts start` process with
+ * default settings, from a fresh consumer group into a fresh index. CPU time and peak
+ * RSS come from /proc; progress, throughput and lag from its own /metrics, sampled
+ * every second (the chart's data).
+ */
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Client } from "@elastic/elasticsearch";
+import { sleep } from "../support/env.ts";
+import { withAdmin } from "../support/kafka.ts";
+import { metricValues, WorkerProcess } from "../support/worker.ts";
+import { cpuSeconds, memoryUse } from "./proc.ts";
+import { fmt, progress } from "./progress.ts";
+import { commitLag, createIndex, indexCount } from "./servers.ts";
+
+const METRIC = {
+  indexed: "kafka_es_transfer_records_indexed_total",
+  lag: "kafka_es_transfer_consumer_lag",
+  queue: "kafka_es_transfer_queue_records",
+} as const;
+
+export interface Sample {
+  /** Seconds since the worker got its partitions. */
+  readonly t: number;
+  readonly indexed: number;
+  /** Records/s indexed since the previous sample. */
+  readonly rate: number;
+  /** Sum of the consumer lag gauge over partitions (refreshed by the worker every 5 s by default). */
+  readonly lag: number | undefined;
+  readonly queue: number | undefined;
+  readonly cpuSeconds: number;
+  readonly rssBytes: number;
+}
+
+const sum = (scrape: string, name: string): number | undefined => {
+  const values = metricValues(scrape, name);
+  return values.length === 0 ? undefined : values.reduce((a, v) => a + v.value, 0);
+};
+
+/** A spawned worker and the one-second sampling of it. */
+export class MeasuredWorker {
+  readonly worker: WorkerProcess;
+  readonly samples: Sample[] = [];
+  readonly spawnedAt = Date.now();
+  assignedAt = 0;
+  #cpuAtAssign = 0;
+
+  constructor(env: Record<string, string>) {
+    this.worker = new WorkerProcess(env);
+  }
+
+  get pid(): number {
+    const pid = this.worker.child.pid;
+    if (pid === undefined) throw new Error("the worker process has no pid");
+    return pid;
+  }
+
+  /** Waits for the partition assignment; the clock of every sample starts there. */
+  async ready(): Promise<void> {
+    const line = await this.worker.waitForLog((l) => l.msg === "partitions assigned", 120_000);
+    await this.worker.ready(30_000);
+    this.assignedAt = typeof line.time === "number" ? line.time : Date.now();
+    this.#cpuAtAssign = cpuSeconds(this.pid);
+  }
+
+  get cpuAtAssign(): number {
+    return this.#cpuAtAssign;
+  }
+
+  async scrape(): Promise<string> {
+    if (this.worker.child.exitCode !== null) {
+      throw new Error(`worker exited with ${String(this.worker.child.exitCode)}: ${this.worker.stderr.slice(-5).join(" | ")}`);
+    }
+    return this.worker.scrape();
+  }
+
+  /** One sample: counters from /metrics, CPU and RSS from /proc. */
+  async sample(): Promise<Sample> {
+    const text = await this.scrape();
+    const at = Date.now();
+    const indexed = sum(text, METRIC.indexed) ?? 0;
+    const previous = this.samples.at(-1);
+    const t = (at - this.assignedAt) / 1000;
+    const dt = previous === undefined ? t : t - previous.t;
+    const s: Sample = {
+      t,
+      indexed,
+      rate: dt > 0 ? (indexed - (previous?.indexed ?? 0)) / dt : 0,
+      lag: sum(text, METRIC.lag),
+      queue: sum(text, METRIC.queue),
+      cpuSeconds: cpuSeconds(this.pid),
+      rssBytes: memoryUse(this.pid).rssBytes,
+    };
+    this.samples.push(s);
+    return s;
+  }
+
+  /** Stops it with SIGTERM and saves its log lines; returns the exit code. */
+  async stop(logFile: string): Promise<number | null> {
+    const { code } = await this.worker.stop(60_000);
+    const lines = [...this.worker.logs.map((l) => JSON.stringify(l)), ...this.worker.stderr];
+    writeFileSync(logFile, `${lines.join("\n")}\n`);
+    return code;
+  }
+}
+
+export interface WorkerRunResult {
+  readonly records: number;
+  /** From the partition assignment until the indexed counter reached N (interpolated between samples). */
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  /** From spawning the process to the partition assignment. */
+  readonly startupSeconds: number;
+  /** From the assignment until the group's committed offsets reached the end of the topic. */
+  readonly committedSeconds: number | undefined;
+  /** CPU seconds used between the assignment and the sample that saw N records indexed. */
+  readonly cpuSeconds: number;
+  readonly cpuSecondsPer100k: number;
+  /** CPU seconds from spawn to exit, start-up and shutdown included. */
+  readonly cpuSecondsTotal: number;
+  readonly peakRssBytes: number;
+  readonly documentsInIndex: number;
+  readonly exitCode: number | null;
+  readonly samples: readonly Sample[];
+  readonly profile: string | undefined;
+}
+
+export interface WorkerRunOptions {
+  readonly es: Client;
+  readonly topic: string;
+  readonly groupId: string;
+  readonly count: number;
+  readonly label: string;
+  /** Where the worker's log lines are saved. */
+  readonly logFile: string;
+  /** Directory for `--cpu-prof`; undefined = no profiling. */
+  readonly profileDir: string | undefined;
+  /** Give up when the indexed counter did not move for this long. */
+  readonly stallMs?: number;
+}
+
+export function workerEnv(topic: string, groupId: string, profileDir?: string): Record<string, string> {
+  const env: Record<string, string> = { KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, LOG_LEVEL: "info" };
+  if (profileDir !== undefined) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profileDir}`;
+  return env;
+}
+
+/** The worker drains a backlog of `count` records from a fresh group into a fresh index. */
+export async function runWorkerBacklog(options: WorkerRunOptions): Promise<WorkerRunResult> {
+  const { es, topic, count, label } = options;
+  // The worker's index name is the topic (template "{topic}"): created first, with the ceiling's settings.
+  await createIndex(es, topic);
+  if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });
+  const measured = new MeasuredWorker(workerEnv(topic, options.groupId, options.profileDir));
+  const stallMs = options.stallMs ?? 120_000;
+  let exitCode: number | null = null;
+  try {
+    await measured.ready();
+    const startupSeconds = (measured.assignedAt - measured.spawnedAt) / 1000;
+    let lastMove = Date.now();
+    let finished: { seconds: number; cpu: number } | undefined;
+    while (finished === undefined) {
+      await sleep(1_000);
+      const previous = measured.samples.at(-1);
+      const s = await measured.sample();
+      if (s.indexed > (previous?.indexed ?? 0)) lastMove = Date.now();
+      progress.update(
+        `${label} ${fmt(s.indexed)}/${fmt(count)} indexed  ${fmt(s.rate)} rec/s  lag ${s.lag === undefined ? "n/a" : fmt(s.lag)}  ` +
+          `queue ${s.queue === undefined ? "n/a" : fmt(s.queue)}  rss ${fmt(s.rssBytes / 2 ** 20)} MiB`,
+      );
+      if (s.indexed >= count) {
+        // The counter crossed N between the last two samples: place the crossing linearly.
+        const before = previous ?? { t: 0, indexed: 0 };
+        const share = s.indexed > before.indexed ? (count - before.indexed) / (s.indexed - before.indexed) : 1;
+        finished = { seconds: before.t + share * (s.t - before.t), cpu: s.cpuSeconds - measured.cpuAtAssign };
+      } else if (Date.now() - lastMove > stallMs) {
+        throw new Error(`${label} no progress for ${String(stallMs / 1000)} s at ${fmt(s.indexed)} records`);
+      }
+    }
+    const committedSeconds = await waitForCommits(options.groupId, topic, measured.assignedAt, 60_000);
+    const peakRssBytes = memoryUse(measured.pid).peakRssBytes;
+    const cpuBeforeStop = cpuSeconds(measured.pid);
+    exitCode = await measured.stop(options.logFile);
+    const documentsInIndex = await indexCount(es, topic);
+    return {
+      records: count,
+      seconds: finished.seconds,
+      recordsPerSecond: count / finished.seconds,
+      startupSeconds,
+      committedSeconds,
+      cpuSeconds: finished.cpu,
+      cpuSecondsPer100k: (finished.cpu / count) * 100_000,
+      cpuSecondsTotal: cpuBeforeStop,
+      peakRssBytes,
+      documentsInIndex,
+      exitCode,
+      samples: measured.samples,
+      profile: options.profileDir === undefined ? undefined : newestProfile(options.profileDir),
+    };
+  } finally {
+    if (measured.worker.child.exitCode === null) measured.worker.kill("SIGKILL");
+  }
+}
+
+/** Seconds from `sinceMs` until the group's commit lag on the topic is 0; undefined on timeout. */
+async function waitForCommits(groupId: string, topic: string, sinceMs: number, timeoutMs: number): Promise<number | undefined> {
+  return withAdmin(async (admin) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await commitLag(admin, groupId, topic)) === 0) return (Date.now() - sinceMs) / 1000;
+      await sleep(200);
+    }
+    return undefined;
+  });
+}
+
+function newestProfile(dir: string): string | undefined {
+  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).sort();
+  const last = files.at(-1);
+  return last === undefined ? undefined : path.join(dir, last);
+}

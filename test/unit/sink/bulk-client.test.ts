@@ -1,0 +1,128 @@
+// The client is exercised in-process: a custom Connection class stands in for the
+// network (no socket is opened), so this checks exactly what the transport would send.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  BaseConnection,
+  Client,
+  errors,
+  type ConnectionRequestOptions,
+  type ConnectionRequestOptionsAsStream,
+  type ConnectionRequestParams,
+  type ConnectionRequestResponse,
+  type ConnectionRequestResponseAsStream,
+} from "@elastic/elasticsearch";
+import { RecordRejectedError, SinkUnavailableError } from "../../../src/errors.ts";
+import { createBulkFunction, httpStatus, toSinkError } from "../../../src/sink/bulk-client.ts";
+import { buildBulkBody } from "../../../src/sink/bulk-request.ts";
+import { Docs } from "./fixtures.ts";
+
+interface Exchange {
+  requests: ConnectionRequestParams[];
+  reply: (params: ConnectionRequestParams) => { statusCode: number; body: string };
+}
+
+function clientFor(exchange: Exchange): Client {
+  class FakeConnection extends BaseConnection {
+    override request(params: ConnectionRequestParams, options: ConnectionRequestOptions): Promise<ConnectionRequestResponse>;
+    override request(
+      params: ConnectionRequestParams,
+      options: ConnectionRequestOptionsAsStream,
+    ): Promise<ConnectionRequestResponseAsStream>;
+    override request(
+      params: ConnectionRequestParams,
+    ): Promise<ConnectionRequestResponse | ConnectionRequestResponseAsStream> {
+      exchange.requests.push(params);
+      const { statusCode, body } = exchange.reply(params);
+      return Promise.resolve({
+        statusCode,
+        body,
+        headers: { "content-type": "application/json", "x-elastic-product": "Elasticsearch" },
+      });
+    }
+  }
+  return new Client({ node: "http://127.0.0.1:9200", Connection: FakeConnection });
+}
+
+const signal = new AbortController().signal;
+
+function meta(statusCode: number, body: unknown) {
+  return { body, statusCode, headers: {}, warnings: null, meta: {} } as unknown as ConstructorParameters<typeof errors.ResponseError>[0];
+}
+
+describe("bulk client", () => {
+  test("sends the NDJSON body exactly as built, to /_bulk, as x-ndjson", async () => {
+    const docs = new Docs();
+    const source = '{"b":2,  "a":1.50,"u":"\\u00e9é"}';
+    const body = buildBulkBody([docs.make("1", { source }), docs.make("2", { op: "delete", source: undefined })]);
+    const exchange: Exchange = {
+      requests: [],
+      reply: () => ({
+        statusCode: 200,
+        body: JSON.stringify({ errors: false, items: [{ index: { status: 201 } }, { delete: { status: 200 } }] }),
+      }),
+    };
+    const bulk = createBulkFunction(clientFor(exchange));
+    const response = await bulk(body, signal);
+    assert.deepEqual(response, { errors: false, items: [{ index: { status: 201 } }, { delete: { status: 200 } }] });
+    assert.equal(exchange.requests.length, 1);
+    const sent = exchange.requests[0];
+    assert.ok(sent);
+    assert.equal(sent.method, "POST");
+    assert.equal(sent.path, "/_bulk");
+    assert.equal(sent.body, body, "the body is not re-encoded");
+    assert.match(String(sent.headers?.["content-type"]), /x-ndjson/);
+    assert.match(sent.querystring ?? "", /filter_path=/);
+  });
+
+  test("request-level failures are mapped and not retried by the client", async () => {
+    const cases: [number, new (...args: never[]) => Error][] = [
+      [429, SinkUnavailableError],
+      [503, SinkUnavailableError],
+      [401, SinkUnavailableError],
+      [400, RecordRejectedError],
+      [413, RecordRejectedError],
+    ];
+    for (const [status, expected] of cases) {
+      const exchange: Exchange = {
+        requests: [],
+        reply: () => ({ statusCode: status, body: JSON.stringify({ error: { type: "some_exception", reason: "nope" }, status }) }),
+      };
+      const bulk = createBulkFunction(clientFor(exchange));
+      const error = await bulk("{}\n", signal).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof expected, `${status} -> ${expected.name}`);
+      assert.equal(httpStatus(error), status);
+      assert.match(error.message, /some_exception: nope/);
+      assert.equal(exchange.requests.length, 1, `${status}: no hidden client retries`);
+    }
+  });
+
+  test("a response without items is an unavailable sink, not a success", async () => {
+    const exchange: Exchange = { requests: [], reply: () => ({ statusCode: 200, body: '{"ok":true}' }) };
+    await assert.rejects(createBulkFunction(clientFor(exchange))("{}\n", signal), SinkUnavailableError);
+  });
+
+  test("toSinkError maps transport errors by retriability", () => {
+    const timeout = toSinkError(new errors.TimeoutError("Request timed out"));
+    assert.ok(timeout instanceof SinkUnavailableError);
+    assert.match(timeout.message, /may still have been applied/);
+    assert.ok(toSinkError(new errors.ConnectionError("connect ECONNREFUSED")) instanceof SinkUnavailableError);
+    assert.ok(toSinkError(new Error("weird")) instanceof SinkUnavailableError);
+    assert.ok(toSinkError(new errors.ResponseError(meta(413, "too large"))) instanceof RecordRejectedError);
+    const already = new RecordRejectedError("x");
+    assert.equal(toSinkError(already), already);
+    const wrapped = toSinkError(new errors.ResponseError(meta(502, { error: "Bad Gateway" })));
+    assert.equal(wrapped.retriable, true);
+    assert.equal(httpStatus(wrapped), 502);
+    assert.match(wrapped.message, /Bad Gateway/);
+  });
+
+  test("httpStatus is undefined when no status is known", () => {
+    assert.equal(httpStatus(new SinkUnavailableError("down")), undefined);
+    assert.equal(httpStatus("text"), undefined);
+    assert.equal(httpStatus(new SinkUnavailableError("x", { statusCode: 429 })), 429);
+  });
+});

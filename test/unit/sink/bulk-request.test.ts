@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { BulkAction } from "../../../src/pipeline/document.ts";
+import {
+  actionLine,
+  buildBulkBody,
+  estimateActionBytes,
+  invalidAction,
+  MAX_ID_BYTES,
+  sourceLine,
+} from "../../../src/sink/bulk-request.ts";
+import { Docs } from "./fixtures.ts";
+
+describe("bulk request body", () => {
+  test("action lines carry op, index and id", () => {
+    assert.equal(actionLine({ op: "index", index: "logs", id: "t-0-1", source: "{}" }), '{"index":{"_index":"logs","_id":"t-0-1"}}');
+    assert.equal(actionLine({ op: "create", index: "logs", id: "x", source: "{}" }), '{"create":{"_index":"logs","_id":"x"}}');
+    assert.equal(actionLine({ op: "delete", index: "logs", id: "x", source: undefined }), '{"delete":{"_index":"logs","_id":"x"}}');
+  });
+
+  test("no _id when the id is undefined", () => {
+    assert.equal(actionLine({ op: "index", index: "logs", id: undefined, source: "{}" }), '{"index":{"_index":"logs"}}');
+  });
+
+  test("index and id are JSON-escaped", () => {
+    const line = actionLine({ op: "index", index: 'a"b', id: "x\ny\\", source: "{}" });
+    assert.deepEqual(JSON.parse(line), { index: { _index: 'a"b', _id: "x\ny\\" } });
+    assert.equal(line.includes("\n"), false);
+  });
+
+  test("the body embeds sources byte-identical, ends with a newline, delete has no source line", () => {
+    const docs = new Docs();
+    const weird = '{"b": 1,  "a":"é\\u00e9 😀",\t"z":[1.50, 1e3, "\\n"]}';
+    const body = buildBulkBody([
+      docs.make("1", { source: weird }),
+      docs.make("2", { op: "delete", source: undefined }),
+      docs.make("3", { op: "create", id: undefined, index: "other", source: "{}" }),
+    ]);
+    assert.equal(
+      body,
+      '{"index":{"_index":"idx","_id":"1"}}\n' +
+        weird +
+        "\n" +
+        '{"delete":{"_index":"idx","_id":"2"}}\n' +
+        '{"create":{"_index":"other"}}\n' +
+        "{}\n",
+    );
+    assert.ok(Buffer.from(body).includes(Buffer.from(weird)), "the source's exact UTF-8 bytes are in the body");
+  });
+
+  test("a delete carrying a source still sends no source line", () => {
+    const docs = new Docs();
+    assert.equal(buildBulkBody([docs.make("1", { op: "delete", source: '{"x":1}' })]), '{"delete":{"_index":"idx","_id":"1"}}\n');
+  });
+
+  test("raw line breaks in a (pretty-printed) source become spaces so lines stay aligned", () => {
+    assert.equal(sourceLine('{\n  "a": 1\r\n}'), '{   "a": 1  }');
+    const single = '{"a":"no breaks"}';
+    assert.equal(sourceLine(single), single);
+    const docs = new Docs();
+    const body = buildBulkBody([docs.make("1", { source: '{\n"a":1\n}' }), docs.make("2")]);
+    assert.equal(body.split("\n").length, 5);
+  });
+
+  test("an empty batch is an empty body", () => {
+    assert.equal(buildBulkBody([]), "");
+  });
+
+  test("index/create without a source is refused rather than misaligning the body", () => {
+    const docs = new Docs();
+    assert.throws(() => buildBulkBody([docs.make("1", { source: undefined })]), TypeError);
+  });
+
+  test("byte estimates equal the body's UTF-8 size", () => {
+    const actions: BulkAction[] = [
+      { op: "index", index: "idx", id: "1", source: '{"a":"é😀"}' },
+      { op: "create", index: "idx", id: undefined, source: "{}" },
+      { op: "delete", index: "idx", id: "2", source: undefined },
+    ];
+    const docs = new Docs();
+    for (const action of actions) {
+      const body = buildBulkBody([{ ...docs.make("x"), action }]);
+      assert.equal(estimateActionBytes(action), Buffer.byteLength(body), action.op);
+    }
+  });
+
+  test("invalidAction flags what would fail the whole request", () => {
+    assert.equal(invalidAction({ op: "index", index: "i", id: "1", source: "{}" }), undefined);
+    assert.equal(invalidAction({ op: "delete", index: "i", id: "1", source: undefined }), undefined);
+    assert.match(invalidAction({ op: "create", index: "i", id: "1", source: undefined }) ?? "", /without a source/);
+    assert.match(invalidAction({ op: "index", index: "", id: "1", source: "{}" }) ?? "", /index/);
+    assert.match(invalidAction({ op: "index", index: "i", id: "", source: "{}" }) ?? "", /empty document id/);
+    assert.equal(invalidAction({ op: "index", index: "i", id: "x".repeat(MAX_ID_BYTES), source: "{}" }), undefined);
+    assert.match(invalidAction({ op: "index", index: "i", id: "é".repeat(MAX_ID_BYTES / 2 + 1), source: "{}" }) ?? "", /512/);
+  });
+});

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { RecordRejectedError } from "../../../src/errors.ts";
+import { BoundedQueue } from "../../../src/pipeline/bounded-queue.ts";
+import type { KafkaRecord, QueuedRecord } from "../../../src/pipeline/record.ts";
+import type { BulkFunction } from "../../../src/sink/bulk-client.ts";
+import type { BulkResponseBody } from "../../../src/sink/bulk-response.ts";
+import { startBulkWorkers, type BulkWorkersOptions, type DecodeResult } from "../../../src/sink/bulk-workers.ts";
+import { idsOf, record, recorder, response } from "./fixtures.ts";
+
+const baseOptions: BulkWorkersOptions = {
+  workers: 2,
+  maxDocuments: 10,
+  maxBytes: 1_000_000,
+  lingerMs: 5,
+  retryInitialMs: 1,
+  retryMaxMs: 5,
+  failurePolicy: "skip",
+};
+
+function decode(r: KafkaRecord): DecodeResult {
+  if (r.value === null) return { kind: "skip", reason: "null value" };
+  const text = r.value.toString();
+  if (text === "throw") throw new Error("decoder bug");
+  return { kind: "document", action: { op: "index", index: r.topic, id: `${r.topic}-${r.offset}`, source: text } };
+}
+
+function setup(count: number, values: (i: number) => string | null = (i) => `{"n":${i}}`) {
+  const queue = new BoundedQueue<QueuedRecord>({ maxRecords: 10_000, maxBytes: 1e9, lowWatermarkRatio: 0.5 }, (q) => q.record.size);
+  const acks = new Map<string, number>();
+  const items: QueuedRecord[] = Array.from({ length: count }, (_, i) => {
+    const r = record(i, values(i));
+    return { record: r, ack: () => acks.set(r.offset, (acks.get(r.offset) ?? 0) + 1) };
+  });
+  queue.push(items);
+  return { queue, acks };
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > timeoutMs) throw new Error("condition not met in time");
+    await delay(2);
+  }
+}
+
+function okBulk(calls: string[][]): BulkFunction {
+  return (body): Promise<BulkResponseBody> => {
+    const ids = idsOf(body);
+    calls.push(ids);
+    return Promise.resolve(response(ids.map(() => ({ status: 201 }))));
+  };
+}
+
+describe("bulk workers", () => {
+  test("every record is decoded, batched, indexed, acked once and released from the queue", async () => {
+    const { queue, acks } = setup(45);
+    const calls: string[][] = [];
+    const { observer, recorded } = recorder();
+    const workers = startBulkWorkers({ queue, decode, client: okBulk(calls), options: baseOptions, observer, signal: new AbortController().signal });
+    await queue.drained();
+    await workers.stop();
+    assert.equal(acks.size, 45);
+    assert.ok([...acks.values()].every((n) => n === 1));
+    assert.equal(queue.outstanding, 0);
+    assert.ok(calls.every((ids) => ids.length <= 10));
+    assert.equal(calls.flat().length, 45);
+    assert.equal(recorded.count("recordAcked"), 45);
+  });
+
+  test("skipped records are acked at once and never sent", async () => {
+    const { queue, acks } = setup(6, (i) => (i % 2 === 0 ? null : `{"n":${i}}`));
+    const calls: string[][] = [];
+    const { observer, recorded } = recorder();
+    const workers = startBulkWorkers({ queue, decode, client: okBulk(calls), options: baseOptions, observer, signal: new AbortController().signal });
+    await queue.drained();
+    await workers.stop();
+    assert.deepEqual(calls.flat().sort(), ["t-1", "t-3", "t-5"]);
+    assert.equal(acks.size, 6);
+    assert.equal(recorded.count("recordSkipped"), 3);
+  });
+
+  test("a record the decoder throws on goes to the failure policy", async () => {
+    const { queue, acks } = setup(3, (i) => (i === 1 ? "throw" : "{}"));
+    const calls: string[][] = [];
+    const { observer, recorded } = recorder();
+    const workers = startBulkWorkers({ queue, decode, client: okBulk(calls), options: baseOptions, observer, signal: new AbortController().signal });
+    await queue.drained();
+    await workers.stop();
+    assert.equal(acks.get("1"), 1);
+    assert.equal(recorded.count("documentRejected"), 1);
+    assert.equal(calls.flat().length, 2);
+  });
+
+  test("at most `workers` requests in flight, and records wait in the queue meanwhile", async () => {
+    const { queue, acks } = setup(200);
+    let active = 0;
+    let maxActive = 0;
+    const gates: (() => void)[] = [];
+    const bulk: BulkFunction = async (body) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      active--;
+      return response(idsOf(body).map(() => ({ status: 201 })));
+    };
+    const workers = startBulkWorkers({ queue, decode, client: bulk, options: baseOptions, signal: new AbortController().signal });
+    await until(() => gates.length === 2);
+    await delay(30);
+    assert.equal(maxActive, 2);
+    assert.equal(workers.inFlight, 2);
+    // Two batches in flight, at most about one more prepared: the rest is still queued.
+    assert.ok(queue.waiting >= 200 - 4 * baseOptions.maxDocuments, `waiting ${queue.waiting}`);
+    while (acks.size < 200) {
+      gates.shift()?.();
+      await delay(1);
+    }
+    await workers.stop();
+    assert.equal(maxActive, 2);
+    assert.equal(queue.outstanding, 0);
+  });
+
+  test("a partial batch is sent after the linger time", async () => {
+    const { queue, acks } = setup(3);
+    const calls: string[][] = [];
+    const started = performance.now();
+    const workers = startBulkWorkers({
+      queue,
+      decode,
+      client: okBulk(calls),
+      options: { ...baseOptions, maxDocuments: 100, lingerMs: 40 },
+      signal: new AbortController().signal,
+    });
+    await until(() => acks.size === 3);
+    assert.ok(performance.now() - started >= 35, "waited for the linger time");
+    assert.deepEqual(calls, [["t-0", "t-1", "t-2"]]);
+    await workers.stop();
+  });
+
+  test("stop sends the partly filled batch and waits for it", async () => {
+    const { queue, acks } = setup(3);
+    const calls: string[][] = [];
+    const workers = startBulkWorkers({
+      queue,
+      decode,
+      client: okBulk(calls),
+      options: { ...baseOptions, maxDocuments: 100, lingerMs: 60_000 },
+      signal: new AbortController().signal,
+    });
+    await until(() => queue.waiting === 0);
+    await workers.stop();
+    assert.equal(acks.size, 3);
+    await workers.stop(); // idempotent
+  });
+
+  test("policy stop: the pool reports a fatal error and leaves the record unacked", async () => {
+    const { queue, acks } = setup(5);
+    const bulk: BulkFunction = (body) =>
+      Promise.resolve(response(idsOf(body).map((id) => (id === "t-2" ? { status: 400, type: "mapper_parsing_exception" } : { status: 201 }))));
+    const workers = startBulkWorkers({ queue, decode, client: bulk, options: { ...baseOptions, failurePolicy: "stop" }, signal: new AbortController().signal });
+    const error = await workers.fatal;
+    assert.ok(error instanceof RecordRejectedError);
+    await workers.stop();
+    assert.equal(acks.get("2"), undefined);
+    assert.equal(acks.get("1"), 1);
+  });
+
+  test("aborting the signal interrupts retries: unsettled records are not acked", async () => {
+    const { queue, acks } = setup(4);
+    const controller = new AbortController();
+    const bulk: BulkFunction = (body) =>
+      Promise.resolve(response(idsOf(body).map((id) => (id === "t-3" ? { status: 429 } : { status: 201 }))));
+    const workers = startBulkWorkers({
+      queue,
+      decode,
+      client: bulk,
+      options: { ...baseOptions, retryInitialMs: 60_000, retryMaxMs: 60_000 },
+      signal: controller.signal,
+    });
+    await until(() => acks.size === 3);
+    const started = performance.now();
+    controller.abort();
+    await workers.stop();
+    assert.ok(performance.now() - started < 5000);
+    assert.equal(acks.get("3"), undefined);
+    assert.equal(queue.outstanding, 1, "the unsettled record keeps its budget");
+  });
+});
