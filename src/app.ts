@@ -106,6 +106,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently,
       maxBytesPerPartition: config.kafka.maxBytesPerPartition,
       maxBytes: config.kafka.maxBytes,
+      maxWaitTimeMs: config.kafka.maxWaitTimeMs,
       commitIntervalMs: config.kafka.commitIntervalMs,
       topicRefreshIntervalMs: config.kafka.topicRefreshIntervalMs,
       drainTimeoutMs: config.shutdown.drainTimeoutMs,
@@ -164,15 +165,19 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
 
   let stopping: Promise<void> | undefined;
+  let fatal: Error | undefined;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ reason, outstanding: queue.outstanding }, "stopping");
       reader.pauseForShutdown();
       // Drain within the deadline; what is still unacknowledged then is simply
-      // fetched again by whoever owns the partition next.
-      const deadline = AbortSignal.timeout(config.shutdown.drainTimeoutMs);
-      await queue.drained(deadline);
-      if (deadline.aborted) logger.warn({ outstanding: queue.outstanding }, "drain deadline reached; the rest will be redelivered");
+      // fetched again by whoever owns the partition next. After a fatal error the
+      // workers no longer drain anything: commit what is done and leave.
+      if (fatal === undefined) {
+        const deadline = AbortSignal.timeout(config.shutdown.drainTimeoutMs);
+        await queue.drained(deadline);
+        if (deadline.aborted) logger.warn({ outstanding: queue.outstanding }, "drain deadline reached; the rest will be redelivered");
+      }
       sinkAbort.abort();
       await workers.stop();
       await reader.stop();
@@ -182,19 +187,19 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await server.close().catch(() => undefined);
       await es.close().catch(() => undefined);
       logger.info({ reason }, "stopped");
-      resolveFinished({ kind: "stopped" });
+      resolveFinished(fatal === undefined ? { kind: "stopped" } : { kind: "failed", error: fatal });
     })();
     return stopping;
   };
 
   const failWith = (error: Error): void => {
+    if (stopping) return;
+    fatal = error;
     logger.error({ err: describeError(error) }, "fatal error; stopping");
-    void stop("fatal error").finally(() => {
-      resolveFinished({ kind: "failed", error });
-    });
+    void stop("fatal error");
   };
   void workers.fatal.then((error: TransferError) => {
-    if (!stopping) failWith(error);
+    failWith(error);
   });
   reader.onFatal(failWith);
 

@@ -9,6 +9,7 @@
  */
 import type convict from "convict";
 import type { IdStrategy, OpType, TombstonePolicy } from "../pipeline/decoder.ts";
+import type { ElasticsearchOptions } from "../sink/es-client.ts";
 import {
   BROKER_LIST,
   FIELD_NAME,
@@ -45,6 +46,7 @@ export interface Config {
     readonly partitionsConsumedConcurrently: number;
     readonly maxBytesPerPartition: number;
     readonly maxBytes: number;
+    readonly maxWaitTimeMs: number;
     readonly commitIntervalMs: number;
     readonly lagIntervalMs: number;
     readonly topicRefreshIntervalMs: number;
@@ -55,16 +57,7 @@ export interface Config {
       readonly password: string;
     };
   };
-  readonly elasticsearch: {
-    readonly nodes: string[];
-    readonly username: string;
-    readonly password: string;
-    readonly apiKey: string;
-    readonly caFile: string;
-    readonly tlsRejectUnauthorized: boolean;
-    readonly requestTimeoutMs: number;
-    readonly compression: boolean;
-  };
+  readonly elasticsearch: ElasticsearchOptions;
   readonly index: {
     readonly template: string;
     readonly prefix: string;
@@ -180,6 +173,12 @@ export const configSchema: convict.Schema<Config> = {
       format: POSITIVE,
       default: 10485760,
       env: "KAFKA_MAX_BYTES",
+    },
+    maxWaitTimeMs: {
+      doc: "Longest time (ms) a fetch waits on the broker for new data. kafkajs also sleeps this long between fetches while every partition is paused, so it bounds how quickly intake resumes after back-pressure.",
+      format: integer(10, 60_000),
+      default: 500,
+      env: "KAFKA_MAX_WAIT_MS",
     },
     commitIntervalMs: {
       doc: "How often (ms) offsets acknowledged by Elasticsearch are committed. Shorter = fewer redeliveries after a crash, more commit requests.",
@@ -351,7 +350,7 @@ export const configSchema: convict.Schema<Config> = {
   },
   queue: {
     maxRecords: {
-      doc: "Records held between Kafka and Elasticsearch before consumption pauses.",
+      doc: "Records held between Kafka and Elasticsearch (queued or in a bulk request) above which fetching pauses. A soft limit: the fetches already under way still land, so the worst case is this plus one fetch (kafka.maxBytes per concurrently consumed partition group).",
       format: POSITIVE,
       default: 20000,
       env: "QUEUE_MAX_RECORDS",

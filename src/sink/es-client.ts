@@ -3,7 +3,7 @@ import { Client, type ClientOptions } from "@elastic/elasticsearch";
 import { ConfigError, describeError } from "../errors.ts";
 
 export interface ElasticsearchOptions {
-  readonly nodes: readonly string[];
+  readonly nodes: string[];
   readonly username: string;
   readonly password: string;
   readonly apiKey: string;

@@ -16,6 +16,7 @@ export interface ReaderOptions {
   readonly partitionsConsumedConcurrently: number;
   readonly maxBytesPerPartition: number;
   readonly maxBytes: number;
+  readonly maxWaitTimeMs: number;
   readonly commitIntervalMs: number;
   readonly topicRefreshIntervalMs: number;
   /** How long a topic-set change may wait for in-flight records before re-subscribing. */
@@ -197,6 +198,7 @@ export class KafkaReader {
       rebalanceTimeout: o.rebalanceTimeoutMs,
       maxBytesPerPartition: o.maxBytesPerPartition,
       maxBytes: o.maxBytes,
+      maxWaitTimeInMs: o.maxWaitTimeMs,
       allowAutoTopicCreation: false,
       retry: {
         // A non-retriable crash is fatal; any other is retried by kafkajs, forever,

@@ -4,6 +4,7 @@
  * in every phase, so the Elasticsearch ceiling indexes exactly what the worker does.
  */
 import type { Variant } from "./settings.ts";
+import { seededRandom } from "../support/prng.ts";
 
 const WORDS = (
   "request completed failed retry timeout user order payment cart checkout session token cache miss hit " +
@@ -28,17 +29,6 @@ const AGENTS = [
 /** Event times start here and advance 1 ms per record. */
 const BASE_MS = Date.UTC(2025, 0, 15, 8, 0, 0);
 
-/** Small, fast, seedable PRNG (mulberry32): the same i always yields the same record. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   const item = items[Math.floor(random() * items.length)];
@@ -103,7 +93,7 @@ function event(i: number, random: () => number): Event {
 
 /** One JSON log event (compact, ASCII, no line breaks), about `size` bytes. */
 export function jsonRecord(i: number, size: number): string {
-  const random = prng(i * 2654435761);
+  const random = seededRandom(i * 2654435761);
   const e = event(i, random);
   const head =
     `{"@timestamp":"${e.iso}","log":{"level":"${e.level}","logger":"${e.service}.http"},` +
@@ -120,7 +110,7 @@ export function jsonRecord(i: number, size: number): string {
 
 /** One plain-text log line (ASCII, no line breaks), about `size` bytes. */
 export function textRecord(i: number, size: number): string {
-  const random = prng(i * 2654435761);
+  const random = seededRandom(i * 2654435761);
   const e = event(i, random);
   const head =
     `${e.iso} ${e.level.toUpperCase()} [${e.service}] host=${e.host} region=${e.region} trace=${e.trace} span=${e.span} ` +

@@ -11,6 +11,7 @@ import { Batcher } from "../../src/sink/batcher.ts";
 import { createBulkFunction } from "../../src/sink/bulk-client.ts";
 import { actionLine, estimateActionBytes } from "../../src/sink/bulk-request.ts";
 import { documentSource } from "./data.ts";
+import { CpuMeter, type CpuShares } from "./proc.ts";
 import { sleep } from "../support/env.ts";
 import { fmt, progress } from "./progress.ts";
 import type { Variant } from "./settings.ts";
@@ -32,17 +33,32 @@ export interface CeilingResult {
   readonly buildSeconds: number;
   readonly seconds: number;
   readonly recordsPerSecond: number;
+  /** Who used the cores while it ran. */
+  readonly cpu: CpuShares;
+  /** Documents acknowledged so far, every second: [seconds, documents]. */
+  readonly samples: readonly (readonly [number, number])[];
 }
 
 interface Body {
   readonly text: string;
-  readonly actions: readonly BulkAction[];
+  readonly documents: number;
 }
 
+/** The bulk body of some items of `body` (by position): for the rare retry of 429/5xx items. */
+function subset(body: Body, positions: readonly number[]): Body {
+  const lines = body.text.split("\n");
+  const kept: string[] = [];
+  for (const p of positions) kept.push(lines[2 * p] ?? "", lines[2 * p + 1] ?? "");
+  kept.push("");
+  return { text: kept.join("\n"), documents: positions.length };
+}
+
+/** Joined, not concatenated: a flat string, so the clock does not pay for flattening a rope. */
 function ndjson(actions: readonly BulkAction[]): string {
-  let text = "";
-  for (const action of actions) text += `${actionLine(action)}\n${action.source ?? ""}\n`;
-  return text;
+  const lines: string[] = [];
+  for (const action of actions) lines.push(actionLine(action), action.source ?? "");
+  lines.push("");
+  return lines.join("\n");
 }
 
 /**
@@ -54,6 +70,7 @@ export function buildBodies(variant: Variant, index: string, count: number, reco
   const batcher = new Batcher<BulkAction>({ maxDocuments: shape.maxDocuments, maxBytes: shape.maxBytes, lingerMs: 60_000 });
   const bodies: Body[] = [];
   const now = Date.now();
+  // Only the joined bodies are kept: the sources would double the memory.
   for (let i = 0; i < count; i++) {
     const action: BulkAction = {
       op: "index",
@@ -61,10 +78,10 @@ export function buildBodies(variant: Variant, index: string, count: number, reco
       id: `${index}-${String(i % partitions)}-${String(Math.floor(i / partitions))}`,
       source: documentSource(variant, i, recordBytes, now + i),
     };
-    for (const batch of batcher.add(action, estimateActionBytes(action), 0)) bodies.push({ text: ndjson(batch), actions: batch });
+    for (const batch of batcher.add(action, estimateActionBytes(action), 0)) bodies.push({ text: ndjson(batch), documents: batch.length });
   }
   const rest = batcher.flush();
-  if (rest.length > 0) bodies.push({ text: ndjson(rest), actions: rest });
+  if (rest.length > 0) bodies.push({ text: ndjson(rest), documents: rest.length });
   return bodies;
 }
 
@@ -73,7 +90,16 @@ const MAX_REQUEST_RETRIES = 20;
 
 export async function esCeiling(
   es: Client,
-  options: { variant: Variant; index: string; count: number; recordBytes: number; partitions: number; shape: BulkShape },
+  options: {
+    variant: Variant;
+    index: string;
+    count: number;
+    recordBytes: number;
+    partitions: number;
+    shape: BulkShape;
+    /** Processes whose CPU use is reported (servers, the bench). */
+    pids: Record<string, number>;
+  },
 ): Promise<CeilingResult> {
   const label = `[es-ceiling ${options.variant}]`;
   progress.log(`${label} building ${fmt(options.count)} documents as NDJSON in memory`);
@@ -89,9 +115,12 @@ export async function esCeiling(
   let requests = 0;
   let retriedDocuments = 0;
   let requestRetries = 0;
+  const samples: [number, number][] = [[0, 0]];
+  const meter = new CpuMeter(options.pids);
   const started = performance.now();
   const ticker = setInterval(() => {
     const seconds = (performance.now() - started) / 1000;
+    samples.push([seconds, done]);
     progress.update(`${label} ${fmt(done)}/${fmt(options.count)} indexed  ${fmt(done / seconds)} rec/s`);
   }, 1_000);
 
@@ -109,20 +138,19 @@ export async function esCeiling(
         continue;
       }
       if (!response.errors) {
-        done += pending.actions.length;
+        done += pending.documents;
         return;
       }
-      const again: BulkAction[] = [];
+      const again: number[] = [];
       response.items.forEach((item, position) => {
         const result = item.index;
-        const action = pending.actions[position];
-        if (result === undefined || action === undefined) throw new Error(`${label} unexpected bulk item at ${String(position)}`);
+        if (result === undefined) throw new Error(`${label} unexpected bulk item at ${String(position)}`);
         if (result.status < 300) done++;
-        else if (result.status === 429 || result.status >= 500) again.push(action);
+        else if (result.status === 429 || result.status >= 500) again.push(position);
         else throw new Error(`${label} document refused: ${String(result.status)} ${JSON.stringify(result.error)}`);
       });
       retriedDocuments += again.length;
-      pending = { text: ndjson(again), actions: again };
+      pending = subset(pending, again);
       await sleep(RETRY_MS);
     }
   };
@@ -135,5 +163,7 @@ export async function esCeiling(
     clearInterval(ticker);
   }
   const seconds = (performance.now() - started) / 1000;
-  return { records: options.count, bodyBytes, requests, retriedDocuments, buildSeconds, seconds, recordsPerSecond: options.count / seconds };
+  const cpu = meter.read();
+  samples.push([seconds, done]);
+  return { records: options.count, bodyBytes, requests, retriedDocuments, buildSeconds, seconds, recordsPerSecond: options.count / seconds, cpu, samples };
 }

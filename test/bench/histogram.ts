@@ -41,6 +41,8 @@ export interface Quantile {
   readonly seconds: number;
   /** True when the quantile lies beyond the highest finite bound (the value is a lower bound). */
   readonly aboveLastBound: boolean;
+  /** The bucket the quantile fell in: the true value lies somewhere in [lower, upper]. */
+  readonly bucket: readonly [number, number];
 }
 
 export function quantile(histogram: Histogram, q: number): Quantile | undefined {
@@ -51,9 +53,11 @@ export function quantile(histogram: Histogram, q: number): Quantile | undefined 
   let lowerCount = 0;
   for (const bucket of histogram.buckets) {
     if (bucket.count >= rank && bucket.count > lowerCount) {
-      if (bucket.le === Number.POSITIVE_INFINITY) return { q, seconds: lowerBound, aboveLastBound: true };
+      if (bucket.le === Number.POSITIVE_INFINITY) {
+        return { q, seconds: lowerBound, aboveLastBound: true, bucket: [lowerBound, Number.POSITIVE_INFINITY] };
+      }
       const fraction = (rank - lowerCount) / (bucket.count - lowerCount);
-      return { q, seconds: lowerBound + fraction * (bucket.le - lowerBound), aboveLastBound: false };
+      return { q, seconds: lowerBound + fraction * (bucket.le - lowerBound), aboveLastBound: false, bucket: [lowerBound, bucket.le] };
     }
     lowerBound = bucket.le;
     lowerCount = bucket.count;

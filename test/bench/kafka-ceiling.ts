@@ -4,12 +4,14 @@
  * left is what the broker and kafkajs' decoding can deliver to one process.
  */
 import { Kafka, logLevel } from "kafkajs";
+import { CpuMeter, type CpuShares } from "./proc.ts";
 import { fmt, progress } from "./progress.ts";
 
 export interface ConsumerShape {
   readonly partitionsConsumedConcurrently: number;
   readonly maxBytesPerPartition: number;
   readonly maxBytes: number;
+  readonly maxWaitTimeMs: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
@@ -21,7 +23,9 @@ export interface KafkaCeilingResult {
   /** From the group join (partitions assigned) to the last record. */
   readonly seconds: number;
   readonly recordsPerSecond: number;
+  /** CPU seconds of the bench process (the consumer) from the join to the last record. */
   readonly cpuSeconds: number;
+  readonly cpu: CpuShares | undefined;
 }
 
 export async function kafkaCeiling(options: {
@@ -32,6 +36,7 @@ export async function kafkaCeiling(options: {
   label: string;
   shape: ConsumerShape;
   timeoutMs: number;
+  pids: Record<string, number>;
 }): Promise<KafkaCeilingResult> {
   const kafka = new Kafka({ clientId: "kes-bench-kafka-ceiling", brokers: [...options.brokers], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({
@@ -41,12 +46,15 @@ export async function kafkaCeiling(options: {
     rebalanceTimeout: options.shape.rebalanceTimeoutMs,
     maxBytesPerPartition: options.shape.maxBytesPerPartition,
     maxBytes: options.shape.maxBytes,
+    maxWaitTimeInMs: options.shape.maxWaitTimeMs,
   });
   let joinedAt: number | undefined;
   let cpuAtJoin = process.cpuUsage();
+  let meter: CpuMeter | undefined;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joinedAt ??= performance.now();
     cpuAtJoin = process.cpuUsage();
+    meter ??= new CpuMeter(options.pids);
   });
   let records = 0;
   let valueBytes = 0;
@@ -76,9 +84,10 @@ export async function kafkaCeiling(options: {
       setTimeout(() => { reject(new Error(`${options.label} timed out after ${String(options.timeoutMs)} ms at ${fmt(records)} records`)); }, options.timeoutMs).unref();
     });
     const finishedAt = await Promise.race([done, timeout]);
-    const cpu = process.cpuUsage(cpuAtJoin);
+    const own = process.cpuUsage(cpuAtJoin);
+    const shares = meter?.read();
     const seconds = (finishedAt - (joinedAt ?? finishedAt)) / 1000;
-    return { records, valueBytes, seconds, recordsPerSecond: records / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    return { records, valueBytes, seconds, recordsPerSecond: records / seconds, cpuSeconds: (own.user + own.system) / 1e6, cpu: shares };
   } finally {
     clearInterval(ticker);
     await consumer.disconnect();

@@ -10,7 +10,7 @@ import { sleep } from "../support/env.ts";
 import { makeRecord } from "./data.ts";
 import { histogramDelta, parseHistogram, quantile, type Histogram, type Quantile } from "./histogram.ts";
 import { openProducer, type ProducerKind } from "./produce.ts";
-import { cpuSeconds, memoryUse } from "./proc.ts";
+import { cpuSeconds, memoryUse, type CpuShares } from "./proc.ts";
 import { fmt, progress } from "./progress.ts";
 import { createIndex, createTopic } from "./servers.ts";
 import type { Variant } from "./settings.ts";
@@ -34,6 +34,8 @@ export interface LatencyResult {
   /** Worker CPU seconds per 100,000 records at this rate (measured window only). */
   readonly cpuSecondsPer100k: number;
   readonly peakRssBytes: number;
+  /** Who used the cores between the warm-up and the end of production. */
+  readonly cpu: CpuShares | undefined;
   readonly exitCode: number | null;
 }
 
@@ -53,11 +55,13 @@ export async function latencyRun(options: {
   seconds: number;
   label: string;
   logFile: string;
+  pids: Record<string, number>;
+  extraEnv: Readonly<Record<string, string>>;
 }): Promise<LatencyResult> {
   const { label } = options;
   await createTopic(options.topic, options.partitions);
   await createIndex(options.es, options.topic);
-  const measured = new MeasuredWorker(workerEnv(options.topic, options.groupId));
+  const measured = new MeasuredWorker(workerEnv(options.topic, options.groupId, options.extraEnv), options.pids);
   try {
     await measured.ready();
     const producer = await openProducer(options.producer, { ...options, lingerMs: 5 });
@@ -83,6 +87,7 @@ export async function latencyRun(options: {
           before = parseHistogram(await measured.scrape(), LATENCY_METRIC);
           cpuBefore = cpuSeconds(measured.pid);
           producedAtWarmup = produced;
+          measured.startCpuMeter();
         }
         if (elapsed >= nextSample) {
           nextSample = Math.floor(elapsed) + 1;
@@ -98,6 +103,7 @@ export async function latencyRun(options: {
       await producer.close();
     }
     const seconds = (performance.now() - started) / 1000;
+    const cpu = measured.cpuShares();
     // Let the last records through, then read the histogram once more.
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -124,6 +130,7 @@ export async function latencyRun(options: {
       histogram: delta,
       cpuSecondsPer100k: ((cpuAfter - cpuBefore) / Math.max(1, produced - producedAtWarmup)) * 100_000,
       peakRssBytes,
+      cpu,
       exitCode,
     };
   } finally {

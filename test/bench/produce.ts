@@ -90,7 +90,7 @@ async function kafkajsProducer(options: OpenOptions): Promise<LineProducer> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
+  let failure: Error | undefined;
   let next = 0;
   return {
     kind: "kafkajs",
@@ -99,7 +99,7 @@ async function kafkajsProducer(options: OpenOptions): Promise<LineProducer> {
       const messages = lines.map((value) => ({ value, partition: next++ % options.partitions }));
       const sent: Promise<void> = producer
         .send({ topic: options.topic, messages, acks: 1, compression: CompressionTypes.None })
-        .then(() => undefined, (error: unknown) => { failure ??= error; })
+        .then(() => undefined, (error: unknown) => { failure ??= error instanceof Error ? error : new Error(String(error)); })
         .finally(() => { inFlight.delete(sent); });
       inFlight.add(sent);
       while (inFlight.size >= KAFKAJS_IN_FLIGHT) await Promise.race(inFlight);

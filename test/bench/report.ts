@@ -9,7 +9,7 @@ import type { CeilingResult } from "./es-ceiling.ts";
 import type { KafkaCeilingResult } from "./kafka-ceiling.ts";
 import type { LatencyResult } from "./latency.ts";
 import type { NaiveResult } from "./naive.ts";
-import type { MachineInfo } from "./proc.ts";
+import type { CpuShares, MachineInfo } from "./proc.ts";
 import type { ProduceResult } from "./produce.ts";
 import type { ProfileSummary } from "./profile.ts";
 import { profileMarkdown } from "./profile.ts";
@@ -60,7 +60,7 @@ export interface BenchReport {
   readonly settings: BenchSettings;
   readonly machine: MachineInfo;
   readonly versions: Versions;
-  readonly workerDefaults: Pick<Config, "bulk" | "queue"> & { readonly kafka: Pick<Config["kafka"], "partitionsConsumedConcurrently" | "maxBytesPerPartition" | "maxBytes" | "commitIntervalMs" | "lagIntervalMs"> };
+  readonly workerDefaults: Pick<Config, "bulk" | "queue"> & { readonly kafka: Pick<Config["kafka"], "partitionsConsumedConcurrently" | "maxBytesPerPartition" | "maxBytes" | "maxWaitTimeMs" | "commitIntervalMs" | "lagIntervalMs"> };
   readonly variants: readonly VariantResult[];
   readonly targets: readonly TargetCheck[];
   readonly chart: ChartFiles | undefined;
@@ -113,9 +113,34 @@ export function checkTargets(variants: readonly VariantResult[], settings: Bench
 }
 
 const seconds = (s: number | undefined, digits = 1): string => (s === undefined ? "n/a" : `${s.toFixed(digits)} s`);
-const rate = (r: number): string => `${fmt(r)}`;
+const rate = (r: number): string => fmt(r);
 const mibps = (bytes: number, s: number): string => (s > 0 ? (bytes / MIB / s).toFixed(1) : "n/a");
+/** "es 1.52 · kafka 0.08 · worker 0.30 (machine 1.96 of 2)": cores each process used. */
+function cores(cpu: CpuShares | undefined, machineCores: number): string {
+  if (cpu === undefined) return "n/a";
+  const short: Record<string, string> = { elasticsearch: "ES", kafka: "Kafka", worker: "worker", bench: "bench" };
+  const order = ["elasticsearch", "kafka", "worker", "bench"];
+  const entries = Object.entries(cpu.byProcess).sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]));
+  const parts = entries.map(([name, c]) => `${short[name] ?? name} ${c.toFixed(2)}`);
+  // Whatever else ran on the machine meanwhile (other tests, system): a sign of a disturbed measurement.
+  const other = Math.max(0, cpu.machineCores - entries.reduce((sum, [, c]) => sum + c, 0));
+  return `${parts.join(" · ")} · other ${other.toFixed(2)} (machine ${cpu.machineCores.toFixed(2)} of ${String(machineCores)})`;
+}
+
+/** Elasticsearch CPU seconds per 100,000 documents during a phase. */
+function esCpuPer100k(cpu: CpuShares | undefined, documents: number): string {
+  const es = cpu?.byProcess.elasticsearch;
+  if (cpu === undefined || es === undefined || documents <= 0) return "n/a";
+  return ((es * cpu.wallSeconds * 100_000) / documents).toFixed(2);
+}
+
 const verdict = (met: boolean | undefined): string => (met === undefined ? "–" : met ? "met" : "**missed**");
+
+function heapFigures(v: VariantResult): string {
+  const max = (pick: (s: VariantResult["worker"]["samples"][number]) => number | undefined): number =>
+    Math.max(0, ...v.worker.samples.map((s) => pick(s) ?? 0));
+  return `${fmt(max((s) => s.heapUsedBytes) / MIB)} / ${fmt(max((s) => s.heapTotalBytes) / MIB)} MiB, external ${fmt(max((s) => s.externalBytes) / MIB)} MiB`;
+}
 
 function row(label: string, variants: readonly VariantResult[], cell: (v: VariantResult) => string): string {
   return `| ${label} | ${variants.map(cell).join(" | ")} |`;
@@ -128,7 +153,9 @@ export function reportMarkdown(report: BenchReport): string {
   const rule = `|---|${variants.map(() => "--:").join("|")}|`;
   const quantile = (v: VariantResult, q: number): string => {
     const found = v.latency?.quantiles.find((x) => x.q === q);
-    return found === undefined ? "n/a" : `${found.aboveLastBound ? "> " : ""}${found.seconds.toFixed(3)} s`;
+    if (found === undefined) return "n/a";
+    if (found.aboveLastBound) return `> ${found.seconds.toFixed(3)} s`;
+    return `${found.seconds.toFixed(3)} s (${String(found.bucket[0])}-${String(found.bucket[1])})`;
   };
   const lines: string[] = [
     `# kafka-es-transfer benchmark, ${report.startedAt.slice(0, 16).replace("T", " ")} UTC`,
@@ -159,7 +186,11 @@ export function reportMarkdown(report: BenchReport): string {
       `bulk.maxBytes ${fmt(d.bulk.maxBytes / MIB, 1)} MiB, bulk.lingerMs ${String(d.bulk.lingerMs)}; queue ${fmt(d.queue.maxRecords)} records / ` +
       `${fmt(d.queue.maxBytes / MIB)} MiB; kafka.partitionsConsumedConcurrently ${String(d.kafka.partitionsConsumedConcurrently)}, ` +
       `maxBytesPerPartition ${fmt(d.kafka.maxBytesPerPartition / MIB, 1)} MiB, maxBytes ${fmt(d.kafka.maxBytes / MIB, 1)} MiB, ` +
+      `maxWaitTimeMs ${String(d.kafka.maxWaitTimeMs)}, ` +
       `commit every ${String(d.kafka.commitIntervalMs)} ms, lag refresh every ${String(d.kafka.lagIntervalMs)} ms.`,
+    ...(Object.keys(settings.workerEnv).length === 0
+      ? []
+      : [`- **Non-default worker settings (BENCH_WORKER_ENV)**: ${Object.entries(settings.workerEnv).map(([k, val]) => `\`${k}=${val}\``).join(", ")}.`]),
     `- Indices: fresh for every phase, 1 primary shard, 0 replicas, default refresh (1 s), dynamic mapping.`,
     `- Naive baseline on the first ${fmt(settings.naiveRecords)} records; latency run ${String(settings.latencySeconds)} s at half the worker's measured rate.`,
     "",
@@ -175,6 +206,8 @@ export function reportMarkdown(report: BenchReport): string {
     row("**Elasticsearch ceiling** (direct bulk), rec/s", variants, (v) => rate(v.esCeiling.recordsPerSecond)),
     row("ES ceiling, MiB/s of bulk bodies", variants, (v) => mibps(v.esCeiling.bodyBytes, v.esCeiling.seconds)),
     row("ES ceiling, bulk requests (retried docs)", variants, (v) => `${fmt(v.esCeiling.requests)} (${fmt(v.esCeiling.retriedDocuments)})`),
+    row("ES ceiling: cores used", variants, (v) => cores(v.esCeiling.cpu, machine.cores)),
+    row("ES ceiling: Elasticsearch CPU s per 100,000 docs", variants, (v) => esCpuPer100k(v.esCeiling.cpu, v.records)),
     row("**Worker**, rec/s (assignment -> N indexed)", variants, (v) => `**${rate(v.worker.recordsPerSecond)}**`),
     row("Worker, MiB/s of values", variants, (v) => mibps(v.averageValueBytes * v.records, v.worker.seconds)),
     row("Worker, time to index the backlog", variants, (v) => seconds(v.worker.seconds)),
@@ -183,6 +216,9 @@ export function reportMarkdown(report: BenchReport): string {
     row("Worker CPU s per 100,000 records", variants, (v) => v.worker.cpuSecondsPer100k.toFixed(2)),
     row("Worker CPU s, whole process life", variants, (v) => v.worker.cpuSecondsTotal.toFixed(1)),
     row("Worker peak RSS (VmHWM)", variants, (v) => `${fmt(v.worker.peakRssBytes / MIB)} MiB`),
+    row("Worker run: V8 heap used / reserved, max of samples", variants, (v) => heapFigures(v)),
+    row("Worker run: cores used", variants, (v) => cores(v.worker.cpu, machine.cores)),
+    row("Worker run: Elasticsearch CPU s per 100,000 docs", variants, (v) => esCpuPer100k(v.worker.cpu, v.records)),
     row("Documents in the worker's index", variants, (v) => fmt(v.worker.documentsInIndex)),
     row("Worker exit code after SIGTERM", variants, (v) => String(v.worker.exitCode)),
     row("**Naive baseline** (eachMessage, 1 request/record), rec/s", variants, (v) => `${rate(v.naive.recordsPerSecond)} (${fmt(v.naive.records)} records)`),
@@ -191,7 +227,7 @@ export function reportMarkdown(report: BenchReport): string {
     row("**Worker / naive baseline**", variants, (v) => `**${v.ratios.workerToNaive.toFixed(1)}x**`),
     row("Latency run: target rate (half the worker's), rec/s", variants, (v) => (v.latency ? rate(v.latency.targetRate) : "n/a")),
     row("Latency run: producer's actual rate, rec/s", variants, (v) => (v.latency ? rate(v.latency.producedRate) : "n/a")),
-    row("Latency p50", variants, (v) => quantile(v, 0.5)),
+    row("Latency p50 (bucket it fell in)", variants, (v) => quantile(v, 0.5)),
     row("Latency p90", variants, (v) => quantile(v, 0.9)),
     row("**Latency p99**", variants, (v) => `**${quantile(v, 0.99)}**`),
     row("Latency p99.9", variants, (v) => quantile(v, 0.999)),
@@ -199,6 +235,7 @@ export function reportMarkdown(report: BenchReport): string {
     row("Latency: records observed after warm-up", variants, (v) => (v.latency ? fmt(v.latency.observed) : "n/a")),
     row("Latency run: worker CPU s per 100,000 records", variants, (v) => (v.latency ? v.latency.cpuSecondsPer100k.toFixed(2) : "n/a")),
     row("Latency run: worker peak RSS", variants, (v) => (v.latency ? `${fmt(v.latency.peakRssBytes / MIB)} MiB` : "n/a")),
+    row("Latency run: cores used", variants, (v) => cores(v.latency?.cpu, machine.cores)),
     "",
     "## Targets",
     "",

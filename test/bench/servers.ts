@@ -2,11 +2,11 @@
  * What the bench does to the servers: fresh topics and indices with fixed settings,
  * offsets, counts, clean-up, and waiting until the machine is quiet between phases.
  */
-import { readFileSync } from "node:fs";
 import type { Client } from "@elastic/elasticsearch";
 import { countDocuments, deleteIndices } from "../support/elasticsearch.ts";
 import { withAdmin } from "../support/kafka.ts";
 import { sleep } from "../support/env.ts";
+import { machineJiffies } from "./proc.ts";
 
 /** Every topic, group and index the bench creates starts with this, so clean-up cannot hit anything else. */
 export const BENCH_PREFIX = "kesbench-";
@@ -19,7 +19,7 @@ export const INDEX_SETTINGS = { number_of_shards: 1, number_of_replicas: 0 } as 
 
 export async function createIndex(es: Client, index: string): Promise<void> {
   await es.indices.delete({ index, ignore_unavailable: true });
-  await es.indices.create({ index, settings: { index: INDEX_SETTINGS }, wait_for_active_shards: "1" });
+  await es.indices.create({ index, settings: { index: INDEX_SETTINGS }, wait_for_active_shards: 1 });
 }
 
 export async function indexCount(es: Client, index: string): Promise<number> {
@@ -88,15 +88,6 @@ export async function commitLag(admin: Parameters<Parameters<typeof withAdmin>[0
     lag += Number(end.high) - (at < 0 ? Number(end.low) : at);
   }
   return lag;
-}
-
-/** Cumulative busy and total jiffies of the whole machine (first line of /proc/stat). */
-function machineJiffies(): { busy: number; total: number } {
-  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
-  const values = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = values.reduce((a, b) => a + b, 0);
-  const idle = (values[3] ?? 0) + (values[4] ?? 0); // idle + iowait
-  return { busy: total - idle, total };
 }
 
 /**

@@ -24,6 +24,12 @@ export interface BenchSettings {
   readonly producer: "kcat" | "kafkajs" | "auto";
   /** Run the main worker measurement under `--cpu-prof` and summarise it (BENCH_PROFILE=1). */
   readonly profile: boolean;
+  /**
+   * Settings given to the worker on top of its defaults, for experiments
+   * (BENCH_WORKER_ENV="QUEUE_MAX_RECORDS=5000;NODE_OPTIONS=--max-semi-space-size=8").
+   * Empty for the reference figures; the report lists them.
+   */
+  readonly workerEnv: Readonly<Record<string, string>>;
   /** Keep topics and indices afterwards (BENCH_KEEP=1). */
   readonly keep: boolean;
   /** Parent of the timestamped output directory (KES_BENCH_DIR). */
@@ -59,6 +65,17 @@ export function parseVariants(raw: string | undefined): Variant[] {
   return out;
 }
 
+/** "A=1;B=two words" -> { A: "1", B: "two words" }. */
+export function parseWorkerEnv(raw: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const part of (raw ?? "").split(";").map((p) => p.trim()).filter((p) => p !== "")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new Error(`BENCH_WORKER_ENV: "${part}" is not NAME=value`);
+    env[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return env;
+}
+
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const producer = (env.BENCH_PRODUCER ?? "auto").trim() || "auto";
   if (producer !== "auto" && producer !== "kcat" && producer !== "kafkajs") {
@@ -74,6 +91,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     recordBytes: positiveInt(env, "BENCH_RECORD_BYTES", 1024, 256),
     producer,
     profile: flag(env, "BENCH_PROFILE"),
+    workerEnv: parseWorkerEnv(env.BENCH_WORKER_ENV),
     keep: flag(env, "BENCH_KEEP"),
     outputRoot: env.KES_BENCH_DIR !== undefined && env.KES_BENCH_DIR !== ""
       ? path.resolve(env.KES_BENCH_DIR)

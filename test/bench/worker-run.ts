@@ -10,7 +10,7 @@ import type { Client } from "@elastic/elasticsearch";
 import { sleep } from "../support/env.ts";
 import { withAdmin } from "../support/kafka.ts";
 import { metricValues, WorkerProcess } from "../support/worker.ts";
-import { cpuSeconds, memoryUse } from "./proc.ts";
+import { CpuMeter, cpuSeconds, memoryUse, type CpuShares } from "./proc.ts";
 import { fmt, progress } from "./progress.ts";
 import { commitLag, createIndex, indexCount } from "./servers.ts";
 
@@ -18,6 +18,9 @@ const METRIC = {
   indexed: "kafka_es_transfer_records_indexed_total",
   lag: "kafka_es_transfer_consumer_lag",
   queue: "kafka_es_transfer_queue_records",
+  heapUsed: "nodejs_heap_size_used_bytes",
+  heapTotal: "nodejs_heap_size_total_bytes",
+  external: "nodejs_external_memory_bytes",
 } as const;
 
 export interface Sample {
@@ -31,6 +34,10 @@ export interface Sample {
   readonly queue: number | undefined;
   readonly cpuSeconds: number;
   readonly rssBytes: number;
+  /** V8 heap in use and reserved, and memory outside it (Buffers): where the RSS goes. */
+  readonly heapUsedBytes: number | undefined;
+  readonly heapTotalBytes: number | undefined;
+  readonly externalBytes: number | undefined;
 }
 
 const sum = (scrape: string, name: string): number | undefined => {
@@ -45,9 +52,13 @@ export class MeasuredWorker {
   readonly spawnedAt = Date.now();
   assignedAt = 0;
   #cpuAtAssign = 0;
+  #meter: CpuMeter | undefined;
+  readonly #pids: Record<string, number>;
 
-  constructor(env: Record<string, string>) {
+  /** `pids`: other processes whose CPU use is reported alongside the worker's. */
+  constructor(env: Record<string, string>, pids: Record<string, number> = {}) {
     this.worker = new WorkerProcess(env);
+    this.#pids = pids;
   }
 
   get pid(): number {
@@ -60,8 +71,20 @@ export class MeasuredWorker {
   async ready(): Promise<void> {
     const line = await this.worker.waitForLog((l) => l.msg === "partitions assigned", 120_000);
     await this.worker.ready(30_000);
-    this.assignedAt = typeof line.time === "number" ? line.time : Date.now();
+    // pino writes "time" as epoch ms or as an ISO string, depending on its configuration.
+    const time = typeof line.time === "number" ? line.time : typeof line.time === "string" ? Date.parse(line.time) : Number.NaN;
+    this.assignedAt = Number.isFinite(time) ? time : Date.now();
     this.#cpuAtAssign = cpuSeconds(this.pid);
+    this.startCpuMeter();
+  }
+
+  /** (Re)starts the machine-wide CPU accounting; `cpuShares()` reads it. */
+  startCpuMeter(): void {
+    this.#meter = new CpuMeter({ ...this.#pids, worker: this.pid });
+  }
+
+  cpuShares(): CpuShares | undefined {
+    return this.#meter?.read();
   }
 
   get cpuAtAssign(): number {
@@ -91,6 +114,9 @@ export class MeasuredWorker {
       queue: sum(text, METRIC.queue),
       cpuSeconds: cpuSeconds(this.pid),
       rssBytes: memoryUse(this.pid).rssBytes,
+      heapUsedBytes: sum(text, METRIC.heapUsed),
+      heapTotalBytes: sum(text, METRIC.heapTotal),
+      externalBytes: sum(text, METRIC.external),
     };
     this.samples.push(s);
     return s;
@@ -120,6 +146,8 @@ export interface WorkerRunResult {
   /** CPU seconds from spawn to exit, start-up and shutdown included. */
   readonly cpuSecondsTotal: number;
   readonly peakRssBytes: number;
+  /** Who used the cores between the assignment and the last record. */
+  readonly cpu: CpuShares | undefined;
   readonly documentsInIndex: number;
   readonly exitCode: number | null;
   readonly samples: readonly Sample[];
@@ -138,11 +166,14 @@ export interface WorkerRunOptions {
   readonly profileDir: string | undefined;
   /** Give up when the indexed counter did not move for this long. */
   readonly stallMs?: number;
+  readonly pids: Record<string, number>;
+  /** Settings given to the worker on top of the defaults (BENCH_WORKER_ENV). */
+  readonly extraEnv: Readonly<Record<string, string>>;
 }
 
-export function workerEnv(topic: string, groupId: string, profileDir?: string): Record<string, string> {
-  const env: Record<string, string> = { KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, LOG_LEVEL: "info" };
-  if (profileDir !== undefined) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profileDir}`;
+export function workerEnv(topic: string, groupId: string, extra: Readonly<Record<string, string>>, profileDir?: string): Record<string, string> {
+  const env: Record<string, string> = { ...extra, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, LOG_LEVEL: "info" };
+  if (profileDir !== undefined) env.NODE_OPTIONS = `${extra.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
   return env;
 }
 
@@ -152,14 +183,14 @@ export async function runWorkerBacklog(options: WorkerRunOptions): Promise<Worke
   // The worker's index name is the topic (template "{topic}"): created first, with the ceiling's settings.
   await createIndex(es, topic);
   if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });
-  const measured = new MeasuredWorker(workerEnv(topic, options.groupId, options.profileDir));
+  const measured = new MeasuredWorker(workerEnv(topic, options.groupId, options.extraEnv, options.profileDir), options.pids);
   const stallMs = options.stallMs ?? 120_000;
   let exitCode: number | null = null;
   try {
     await measured.ready();
     const startupSeconds = (measured.assignedAt - measured.spawnedAt) / 1000;
     let lastMove = Date.now();
-    let finished: { seconds: number; cpu: number } | undefined;
+    let finished: { seconds: number; cpu: number; shares: CpuShares | undefined } | undefined;
     while (finished === undefined) {
       await sleep(1_000);
       const previous = measured.samples.at(-1);
@@ -173,7 +204,7 @@ export async function runWorkerBacklog(options: WorkerRunOptions): Promise<Worke
         // The counter crossed N between the last two samples: place the crossing linearly.
         const before = previous ?? { t: 0, indexed: 0 };
         const share = s.indexed > before.indexed ? (count - before.indexed) / (s.indexed - before.indexed) : 1;
-        finished = { seconds: before.t + share * (s.t - before.t), cpu: s.cpuSeconds - measured.cpuAtAssign };
+        finished = { seconds: before.t + share * (s.t - before.t), cpu: s.cpuSeconds - measured.cpuAtAssign, shares: measured.cpuShares() };
       } else if (Date.now() - lastMove > stallMs) {
         throw new Error(`${label} no progress for ${String(stallMs / 1000)} s at ${fmt(s.indexed)} records`);
       }
@@ -193,6 +224,7 @@ export async function runWorkerBacklog(options: WorkerRunOptions): Promise<Worke
       cpuSecondsPer100k: (finished.cpu / count) * 100_000,
       cpuSecondsTotal: cpuBeforeStop,
       peakRssBytes,
+      cpu: finished.shares,
       documentsInIndex,
       exitCode,
       samples: measured.samples,

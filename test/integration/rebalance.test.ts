@@ -45,9 +45,9 @@ describe("rebalance", () => {
       const highest = new Map<number, bigint>();
       const backwards: string[] = [];
       let samples = 0;
-      let sampling = true;
+      const sampling = new AbortController();
       const sampler = (async () => {
-        while (sampling) {
+        while (!sampling.signal.aborted) {
           try {
             const committed = await committedOffsets(admin, groupId, topic);
             samples++;
@@ -84,7 +84,7 @@ describe("rebalance", () => {
         await producing;
         await waitForCommittedAtEnd(groupId, [topic], 120_000);
       } finally {
-        sampling = false;
+        sampling.abort();
         await sampler;
         await admin.disconnect();
       }

@@ -47,6 +47,11 @@ export class WorkerProcess {
       stdio: ["ignore", "pipe", "pipe"],
     });
     started.add(this);
+    // A test or demo that dies must not leave a worker behind holding its port.
+    const reap = (): void => {
+      this.kill("SIGKILL");
+    };
+    process.once("exit", reap);
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         started.delete(this);

@@ -3,6 +3,7 @@ import type { BulkAction, PendingDocument } from "../../../src/pipeline/document
 import type { KafkaRecord } from "../../../src/pipeline/record.ts";
 import type { BulkItemResult, BulkResponseBody } from "../../../src/sink/bulk-response.ts";
 import type { SinkLogger, SinkObserver } from "../../../src/sink/observer.ts";
+import { seededRandom } from "../../support/prng.ts";
 
 export function record(offset: number, value: string | null = `{"n":${offset}}`, topic = "t"): KafkaRecord {
   const buffer = value === null ? null : Buffer.from(value);
@@ -65,17 +66,7 @@ export function response(items: { op?: string; status: number; type?: string; re
   };
 }
 
-/** Deterministic PRNG (mulberry32) for seeded jitter. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = seededRandom;
 
 export interface Recorded {
   readonly calls: { method: string; args: unknown[] }[];

@@ -18,18 +18,8 @@ import assert from "node:assert/strict";
 import { Checkpointer } from "../../../src/source/checkpointer.ts";
 import type { CommitRequest, SegmentHandle } from "../../../src/source/checkpointer.ts";
 import type { Ack } from "../../../src/pipeline/record.ts";
+import { seededRandom } from "../../support/prng.ts";
 
-/** mulberry32: tiny, fast, good enough to drive a simulation reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Entry {
   readonly offset: bigint;
@@ -90,7 +80,7 @@ function pick<X>(random: () => number, items: readonly X[]): X | undefined {
 }
 
 function runSimulation(seed: number): void {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const cp = new Checkpointer();
   const models: PartitionModel[] = [];
   for (const topic of ["a", "b"]) {

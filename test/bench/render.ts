@@ -1,0 +1,50 @@
+/**
+ * Re-renders report.md and the chart of a finished run from its report.json, so the
+ * presentation can change without measuring again:
+ *
+ *   node test/bench/render.ts <run directory>
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { chartSvg, writeChart, type ChartSeries } from "./chart.ts";
+import { fmt } from "./progress.ts";
+import { checkTargets, reportMarkdown, type BenchReport } from "./report.ts";
+import type { Variant } from "./settings.ts";
+
+/** Per-second rates from cumulative [seconds, documents] samples. */
+export function ceilingRates(samples: readonly (readonly [number, number])[]): [number, number][] {
+  const rates: [number, number][] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const [t0, d0] = samples[i - 1] ?? [0, 0];
+    const [t1, d1] = samples[i] ?? [0, 0];
+    if (t1 > t0) rates.push([t1, (d1 - d0) / (t1 - t0)]);
+  }
+  return rates;
+}
+
+export const COLORS: Record<Variant, string> = { json: "#1f6fb4", text: "#d0542c" };
+
+/** The chart of the worker runs of a report: throughput and lag over time, ceiling dashed. */
+export function writeWorkerChart(report: Pick<BenchReport, "variants" | "settings">, outputDir: string): ReturnType<typeof writeChart> {
+  const series: ChartSeries[] = report.variants.map((v) => ({
+    name: v.variant,
+    color: COLORS[v.variant],
+    throughput: v.worker.samples.map((s) => [s.t, s.rate] as const),
+    lag: v.worker.samples.filter((s) => s.lag !== undefined).map((s) => [s.t, s.lag ?? 0] as const),
+    ceiling: ceilingRates(v.esCeiling.samples),
+  }));
+  return writeChart(path.join(outputDir, "worker"), chartSvg(`Worker draining a backlog of ${fmt(report.settings.records)} records`, series));
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === import.meta.filename) {
+  const dir = process.argv[2];
+  if (dir === undefined) {
+    process.stderr.write("usage: node test/bench/render.ts <run directory>\n");
+    process.exit(2);
+  }
+  const report = JSON.parse(readFileSync(path.join(dir, "report.json"), "utf8")) as BenchReport;
+  const chart = writeWorkerChart(report, dir);
+  const rendered: BenchReport = { ...report, chart, targets: checkTargets(report.variants, report.settings) };
+  writeFileSync(path.join(dir, "report.md"), reportMarkdown(rendered));
+  process.stdout.write(`${path.join(dir, "report.md")}\n`);
+}
