@@ -24,17 +24,17 @@ $(STAMP): package.json package-lock.json
 install: $(STAMP) ## install dependencies and the project's Node.js (npm ci)
 
 tools: ## install the system tools the tests use (promtool, kcat) when missing
-	@bash test/infra/ensure-tools.sh
+	@bash test/infra/ensure-tools.sh promtool kcat
 
 build: $(STAMP) ## compile TypeScript to dist/
 	npm run --silent build
 
 typecheck: $(STAMP)
-	$(BIN)/tsc -p tsconfig.json --noEmit
+	$(BIN)/tsc -p test/tsconfig.json
 
 lint: $(STAMP) ## eslint (type-aware) and the type checker
-	$(BIN)/eslint .
-	$(BIN)/tsc -p tsconfig.json --noEmit
+	$(BIN)/eslint --config .config/eslint.config.js .
+	$(BIN)/tsc -p test/tsconfig.json
 
 test-unit: $(STAMP) ## unit tests (no servers)
 	$(NODE) --test --test-reporter=spec 'test/unit/**/*.test.ts'
@@ -60,8 +60,9 @@ demo: $(STAMP) ## start the servers, produce sample traffic into three topics, r
 	$(NODE) test/demo/demo.ts
 
 bench: $(STAMP) ## benchmark: ES ceiling, Kafka ceiling, worker, naive baseline (BENCH_RECORDS=1000000)
+	bash test/infra/ensure-tools.sh kcat rsvg-convert
 	bash $(SERVICES) up
-	$(NODE) --expose-gc scripts/bench/run.ts
+	flock -s /tmp/kes-servers.lock $(NODE) test/bench/run.ts
 
 clean: ## remove build output (keeps the cached servers)
 	rm -rf dist

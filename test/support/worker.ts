@@ -7,6 +7,9 @@ import path from "node:path";
 import readline from "node:readline";
 import { BROKERS, ES_NODE, ROOT, waitFor } from "./env.ts";
 
+/** The V8 flags the service ships with (see the shebang of src/main.ts and docker/Dockerfile). */
+export const WORKER_NODE_FLAGS = ["--max-semi-space-size=8"];
+
 export interface LogLine {
   /** pino's level label ("info", "warn"...): the service logs labels, not numbers. */
   readonly level: string | number;
@@ -33,7 +36,7 @@ export class WorkerProcess {
 
   constructor(env: Record<string, string>, args: string[] = ["start"], name = "worker") {
     this.name = name;
-    this.child = spawn(process.execPath, [path.join(ROOT, "src/main.ts"), ...args], {
+    this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(ROOT, "src/main.ts"), ...args], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { histogramDelta, parseHistogram, quantile, type Histogram } from "../histogram.ts";
+import { histogramDelta, parseHistogram, quantile, type Histogram } from "../../bench/histogram.ts";
 
 const SCRAPE = `# HELP x_seconds help
 # TYPE x_seconds histogram

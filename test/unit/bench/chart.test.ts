@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { chartSvg, niceStep, shortNumber } from "../chart.ts";
+import { chartSvg, niceStep, shortNumber } from "../../bench/chart.ts";
 
 describe("chart helpers", () => {
   test("niceStep picks 1, 2, 2.5 or 5 times a power of ten", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { loadSettings, parseVariants } from "../settings.ts";
+import { loadSettings, parseVariants } from "../../bench/settings.ts";
 
 describe("loadSettings", () => {
   test("defaults", () => {

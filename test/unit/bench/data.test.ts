@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { documentSource, jsonRecord, textRecord } from "../data.ts";
+import { documentSource, jsonRecord, textRecord } from "../../bench/data.ts";
 
 describe("bench records", () => {
   test("json records are single-line JSON objects of about the asked size, with @timestamp", () => {

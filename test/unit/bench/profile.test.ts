@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { packageOf, profileMarkdown, summariseProfile } from "../profile.ts";
+import { packageOf, profileMarkdown, summariseProfile } from "../../bench/profile.ts";
 
 const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, url, lineNumber, columnNumber: 0, scriptId: "0" });
 
