@@ -1,9 +1,10 @@
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from "kafkajs";
+import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { describeError } from "../errors.ts";
 import type { BoundedQueue } from "../pipeline/bounded-queue.ts";
-import type { KafkaRecord, QueuedRecord, TopicPartition } from "../pipeline/record.ts";
+import type { QueuedRecord, TopicPartition } from "../pipeline/record.ts";
 import type { Checkpointer, CommitRequest } from "./checkpointer.ts";
+import { toKafkaRecord } from "./record-conversion.ts";
 import { sameTopics, selectTopics, type TopicSelection } from "./topic-selection.ts";
 
 export interface ReaderOptions {
@@ -34,29 +35,6 @@ export interface ReaderObserver {
   beat(loop: "fetch" | "heartbeat" | "commit"): void;
 }
 
-/** Header values are bytes, strings or arrays of them; a document needs one value per key. */
-function flattenHeaders(headers: IHeaders | undefined): Record<string, Buffer | string | undefined> {
-  const flat: Record<string, Buffer | string | undefined> = {};
-  if (!headers) return flat;
-  for (const [name, value] of Object.entries(headers)) {
-    flat[name] = Array.isArray(value) ? value[value.length - 1] : value;
-  }
-  return flat;
-}
-
-function headersSize(headers: IHeaders | undefined): number {
-  if (!headers) return 0;
-  let size = 0;
-  for (const [name, value] of Object.entries(headers)) {
-    size += name.length;
-    if (Array.isArray(value)) for (const v of value) size += v.length;
-    else if (value !== undefined) size += value.length;
-  }
-  return size;
-}
-
-/** Fixed per-record overhead of the JS objects around the bytes, for memory accounting. */
-const RECORD_OVERHEAD_BYTES = 160;
 
 /**
  * The Kafka edge of the pipeline. `eachBatch` only converts, tracks and enqueues, then
@@ -302,19 +280,7 @@ export class KafkaReader {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
       if (m === undefined) continue;
-      const record: KafkaRecord = {
-        topic,
-        partition,
-        offset: m.offset,
-        timestamp: Number(m.timestamp),
-        // Copies: kafkajs hands out slices of the whole fetch response, and one
-        // queued slice would keep that multi-MiB response alive.
-        key: m.key ? Buffer.from(m.key) : null,
-        value: m.value ? Buffer.from(m.value) : null,
-        headers: flattenHeaders(m.headers),
-        size: RECORD_OVERHEAD_BYTES + (m.key?.length ?? 0) + (m.value?.length ?? 0) + headersSize(m.headers),
-      };
-      items[i] = { record, ack: segment.recordAck() };
+      items[i] = { record: toKafkaRecord(topic, partition, m), ack: segment.recordAck() };
     }
     this.#queue.push(items);
     payload.resolveOffset(lastOffset);
