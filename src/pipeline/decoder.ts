@@ -1,10 +1,11 @@
 /**
  * KafkaRecord -> bulk action. Every value decodes to something (nothing throws):
  *
- * - A JSON object (valid UTF-8, first non-blank byte "{", parses to an object) is
- *   indexed as its original text, never re-serialized, so big integers, key order and
- *   number formatting survive. Missing fields (timestamp, metadata) are spliced in
- *   after the opening brace. A field the document already has is left alone.
+ * - A JSON object (valid UTF-8, first non-blank byte "{", exactly one valid JSON
+ *   object: see json-scan.ts) is indexed as its original bytes, never re-serialized,
+ *   so big integers, key order and number formatting survive. Missing fields
+ *   (timestamp, metadata) are spliced in after the opening brace. A field the
+ *   document already has is left alone.
  * - Anything else (text lines, JSON scalars and arrays, invalid JSON, binary) is
  *   wrapped as `{"<messageField>": "<text>"}`. Invalid UTF-8 also keeps the exact
  *   bytes as base64 in `<messageField>_base64`, so nothing is lost.
@@ -18,6 +19,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import type { BulkAction } from "./document.ts";
+import { anyKeyMaybe, createJsonObjectScanner, keyPresent, SCAN_INVALID } from "./json-scan.ts";
 import type { KafkaRecord } from "./record.ts";
 import type { Router } from "./router.ts";
 import { effectiveTimestamp, isValidTimestamp } from "./timestamp.ts";
@@ -67,16 +69,37 @@ const SKIP_IDS_NOT_KEYS: DecodeResult = { kind: "skip", reason: "tombstone-ids-n
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
-const NEWLINES = /[\r\n]/g;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const TIMESTAMP_BIT = 1;
+const METADATA_BIT = 2;
 
 function isJsonBlank(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
 
-/** Index of the first non-blank character of `text` at or after `from`, or -1. */
-function firstNonBlank(text: string, from: number): number {
-  for (let i = from; i < text.length; i++) {
-    if (!isJsonBlank(text.charCodeAt(i))) return i;
+/** Whether `bytes` holds a raw CR or LF (`indexOf` is native: memchr speed). */
+function hasLineBreak(bytes: Buffer): boolean {
+  return bytes.indexOf(LF) >= 0 || bytes.indexOf(CR) >= 0;
+}
+
+/**
+ * Bulk bodies are newline-delimited. In valid JSON a raw CR/LF can only be
+ * insignificant whitespace (strings must escape them), so blanking them is exact.
+ * Changes `bytes` in place: pass a copy, never a record's own value.
+ */
+function blankLineBreaks(bytes: Buffer): Buffer {
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === LF || bytes[i] === CR) bytes[i] = SPACE;
+  }
+  return bytes;
+}
+
+/** Index of the first non-blank byte of `bytes` at or after `from`, or -1. */
+function firstNonBlankByte(bytes: Buffer, from: number): number {
+  for (let i = from; i < bytes.length; i++) {
+    if (!isJsonBlank(bytes[i] ?? 0)) return i;
   }
   return -1;
 }
@@ -129,6 +152,8 @@ export function createDecoder(options: DecoderOptions): Decoder {
   const tombstones = options.tombstones ?? "skip";
   const now = options.now ?? Date.now;
 
+  // Key 0: the timestamp field, key 1: the metadata field (never found when "").
+  const scanner = createJsonObjectScanner(metadataField === "" ? [timestampField] : [timestampField, metadataField]);
   const timestampKey = JSON.stringify(timestampField);
   const metadataKey = JSON.stringify(metadataField);
   const messageKey = JSON.stringify(messageField);
@@ -162,48 +187,60 @@ export function createDecoder(options: DecoderOptions): Decoder {
     return `${meta}}`;
   }
 
-  /** The fields to add, comma-separated, without the surrounding braces ("" when none). */
-  function extraFields(record: KafkaRecord, ts: number, doc: object | undefined): string {
+  /**
+   * The fields to add, comma-separated, without the surrounding braces ("" when none).
+   * `has` tells which of the fields the document already has (TIMESTAMP_BIT, METADATA_BIT).
+   */
+  function extraFields(record: KafkaRecord, ts: number, has: number): string {
     let fields = "";
-    if (addTimestamp && (doc === undefined || !Object.hasOwn(doc, timestampField))) {
+    if (addTimestamp && (has & TIMESTAMP_BIT) === 0) {
       fields = `${timestampKey}:${JSON.stringify(iso(ts))}`;
     }
-    if (metadataField !== "" && (doc === undefined || !Object.hasOwn(doc, metadataField))) {
+    if (metadataField !== "" && (has & METADATA_BIT) === 0) {
       fields += `${fields === "" ? "" : ","}${metadataKey}:${metadata(record)}`;
     }
     return fields;
   }
 
   function wrap(record: KafkaRecord, ts: number, text: string, value: Buffer, valid: boolean): string {
-    const fields = extraFields(record, ts, undefined);
+    const fields = extraFields(record, ts, 0);
     let out = `{${fields}${fields === "" ? "" : ","}${messageKey}:${JSON.stringify(trimLineEnd(text))}`;
     if (!valid) out += `,${messageBase64Key}:${JSON.stringify(value.toString("base64"))}`;
     return `${out}}`;
   }
 
-  function source(record: KafkaRecord, value: Buffer, ts: number): string {
-    const valid = isUtf8(value);
-    const text = value.toString("utf8");
-    const brace = valid ? firstNonBlank(text, 0) : -1;
-    if (brace < 0 || text.charCodeAt(brace) !== OPEN_BRACE) return wrap(record, ts, text, value, valid);
-
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      return wrap(record, ts, text, value, valid);
+  /** Which of the added fields a JSON object already has at its top level. */
+  function presentFields(value: Buffer, scanned: number): number {
+    if (!anyKeyMaybe(scanned)) {
+      return (keyPresent(scanned, 0) ? TIMESTAMP_BIT : 0) | (keyPresent(scanned, 1) ? METADATA_BIT : 0);
     }
-    // Text starting with "{" that parses is an object; the check satisfies the types.
-    if (typeof doc !== "object" || doc === null) return wrap(record, ts, text, value, valid);
+    // A top-level key written with escapes might be one of ours: let JSON.parse decide.
+    const doc = JSON.parse(value.toString("utf8")) as object;
+    return (Object.hasOwn(doc, timestampField) ? TIMESTAMP_BIT : 0) | (metadataField !== "" && Object.hasOwn(doc, metadataField) ? METADATA_BIT : 0);
+  }
 
-    // Bulk bodies are newline-delimited. In valid JSON a raw CR/LF can only be
-    // insignificant whitespace (strings must escape them), so blanking them is exact.
-    const body = text.includes("\n") || text.includes("\r") ? text.replace(NEWLINES, " ") : text;
-    const fields = extraFields(record, ts, doc);
-    if (fields === "") return body;
-    const next = firstNonBlank(body, brace + 1);
-    const empty = next >= 0 && body.charCodeAt(next) === CLOSE_BRACE;
-    return `{${fields}${empty ? "" : ","}${body.slice(brace + 1)}`;
+  /**
+   * A JSON object is passed on as its own bytes (never decoded to a string), or as
+   * one new Buffer when fields are spliced in after its opening brace.
+   */
+  function source(record: KafkaRecord, value: Buffer, ts: number): string | Buffer {
+    const valid = isUtf8(value);
+    const brace = valid ? firstNonBlankByte(value, 0) : -1;
+    // The scanner validates without building the object: JSON.parse would allocate
+    // every member only to see whether it is an object and which keys it has.
+    const scanned = brace >= 0 && value[brace] === OPEN_BRACE ? scanner.scanUtf8(value, brace) : SCAN_INVALID;
+    if (scanned === SCAN_INVALID) return wrap(record, ts, value.toString("utf8"), value, valid);
+
+    const fields = extraFields(record, ts, presentFields(value, scanned));
+    if (fields === "") return hasLineBreak(value) ? blankLineBreaks(Buffer.from(value)) : value;
+    const empty = value[firstNonBlankByte(value, brace + 1)] === CLOSE_BRACE;
+    const prefix = `{${fields}${empty ? "" : ","}`;
+    const prefixBytes = Buffer.byteLength(prefix);
+    const out = Buffer.allocUnsafe(prefixBytes + value.length - brace - 1);
+    out.write(prefix, 0, "utf8");
+    value.copy(out, prefixBytes, brace + 1);
+    // The prefix has no raw line break (JSON.stringify escapes them): only the copy can.
+    return hasLineBreak(value) ? blankLineBreaks(out) : out;
   }
 
   function tombstone(record: KafkaRecord, ts: number): DecodeResult {

@@ -6,8 +6,11 @@ export interface BulkAction {
   readonly index: string;
   /** Undefined lets Elasticsearch choose the id (duplicates possible on redelivery). */
   readonly id: string | undefined;
-  /** The document as JSON text; absent for `delete`. */
-  readonly source: string | undefined;
+  /**
+   * The document as JSON, absent for `delete`: UTF-8 bytes (the decoder's fast path
+   * hands on the record's own bytes, never decoded to a string) or text.
+   */
+  readonly source: string | Buffer | undefined;
 }
 
 /** A decoded record on its way to Elasticsearch, with the ack of the Kafka record it came from. */
@@ -15,4 +18,9 @@ export interface PendingDocument {
   readonly action: BulkAction;
   readonly origin: KafkaRecord;
   readonly ack: Ack;
+  /**
+   * The action's bulk metadata line (`actionLine`), serialized once when the document
+   * is batched and reused by every request that carries it; computed when absent.
+   */
+  readonly actionLine?: string;
 }

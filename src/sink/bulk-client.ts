@@ -9,7 +9,10 @@ import { describeCause, type BulkResponseBody } from "./bulk-response.ts";
  * 400 or 413; the caller splits the batch to find the culprit). `httpStatus(error)`
  * gives the request-level status when there was one.
  */
-export type BulkFunction = (body: string, signal: AbortSignal) => Promise<BulkResponseBody>;
+export type BulkFunction = (body: BulkBody, signal: AbortSignal) => Promise<BulkResponseBody>;
+
+/** An NDJSON bulk body: UTF-8 bytes (what the sink builds) or text. */
+export type BulkBody = Buffer | string;
 
 export interface BulkClientOptions {
   /** Per-request timeout (default: the client's). A timed-out bulk may still have been applied. */
@@ -24,9 +27,10 @@ const FILTER_PATH = "errors,items.*.status,items.*.result,items.*.error";
 
 /**
  * The only place that touches the Elasticsearch client. It calls the transport with a
- * prebuilt NDJSON string as `bulkBody`: the transport sends strings as they are
- * (`Serializer.ndserialize` runs only on arrays), so sources are never re-encoded and
- * no per-line array is built. `client.bulk({ operations })` would do the same at run
+ * prebuilt NDJSON body as `bulkBody`: the transport sends a Buffer or a string as it
+ * is (`Serializer.ndserialize` runs only on arrays; checked in @elastic/transport 9:
+ * content-type x-ndjson, gzip applied to the Buffer when compression is on), so
+ * sources are never re-encoded and no per-line array is built. `client.bulk({ operations })` would do the same at run
  * time, but its typings accept only arrays of objects.
  */
 export function createBulkFunction(client: Client, options: BulkClientOptions = {}): BulkFunction {

@@ -10,15 +10,36 @@ export function actionLine(action: BulkAction): string {
 }
 
 /**
- * The source line as sent. Sources arrive as JSON text and are embedded verbatim:
- * never parsed or re-encoded. The one exception is a raw line break, which would
- * shift every following line of the NDJSON body onto the wrong item. In valid JSON a
- * raw CR or LF can only be insignificant whitespace (inside strings they must be
- * escaped), so replacing it with a space changes nothing the server would see; in
- * invalid JSON it confines the damage to this one item.
+ * The source line as sent. Sources arrive as JSON and are embedded verbatim: never
+ * parsed or re-encoded. The one exception is a raw line break, which would shift
+ * every following line of the NDJSON body onto the wrong item. In valid JSON a raw CR
+ * or LF can only be insignificant whitespace (inside strings they must be escaped),
+ * so replacing it with a space changes nothing the server would see; in invalid JSON
+ * it confines the damage to this one item. Same length in bytes either way.
  */
 export function sourceLine(source: string): string {
   return source.includes("\n") || source.includes("\r") ? source.replace(/[\r\n]/g, " ") : source;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+
+/** Whether `source` holds a raw CR or LF (`indexOf` is native: memchr speed). */
+function hasLineBreak(source: Buffer): boolean {
+  return source.indexOf(LF) >= 0 || source.indexOf(CR) >= 0;
+}
+
+/** `sourceLine` for bytes already copied to `body[from, to)`: blanks CR/LF in place. */
+function blankLineBreaks(body: Buffer, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    if (body[i] === LF || body[i] === CR) body[i] = SPACE;
+  }
+}
+
+/** UTF-8 bytes of a source line, without its newline. */
+function sourceBytes(source: string | Buffer): number {
+  return typeof source === "string" ? Buffer.byteLength(source) : source.length;
 }
 
 /** Elasticsearch refuses ids longer than this many UTF-8 bytes. */
@@ -42,25 +63,55 @@ export function invalidAction(action: BulkAction): string | undefined {
   return undefined;
 }
 
-/** UTF-8 bytes this action adds to a bulk body, newlines included (what the batcher counts). */
-export function estimateActionBytes(action: BulkAction): number {
-  const meta = Buffer.byteLength(actionLine(action)) + 1;
+/**
+ * UTF-8 bytes this action adds to a bulk body, newlines included (what the batcher
+ * counts). Pass `line` when the action line is already serialized.
+ */
+export function estimateActionBytes(action: BulkAction, line: string = actionLine(action)): number {
+  const meta = Buffer.byteLength(line) + 1;
   if (action.op === "delete" || action.source === undefined) return meta;
-  return meta + Buffer.byteLength(action.source) + 1;
+  return meta + sourceBytes(action.source) + 1;
 }
 
 /**
  * The NDJSON body of one bulk request, items in the order given (the response lists
  * results in the same order). Every line ends with "\n", including the last, as the
  * bulk API requires. `delete` has no source line. Check `invalidAction` first.
+ *
+ * Built as one Buffer of the exact size: sources are copied once, as bytes, and the
+ * transport sends the Buffer as is (a string body would be flattened, measured and
+ * encoded again on the way out).
  */
-export function buildBulkBody(documents: readonly PendingDocument[]): string {
-  let body = "";
-  for (const { action } of documents) {
-    body += actionLine(action) + "\n";
+export function buildBulkBody(documents: readonly PendingDocument[]): Buffer {
+  const lines: string[] = [];
+  let size = 0;
+  for (const document of documents) {
+    const action = document.action;
+    const line = document.actionLine ?? actionLine(action);
+    lines.push(line);
+    size += Buffer.byteLength(line) + 1;
     if (action.op === "delete") continue;
     if (action.source === undefined) throw new TypeError(`${action.op} action without a source`);
-    body += sourceLine(action.source) + "\n";
+    size += sourceBytes(action.source) + 1;
   }
+  const body = Buffer.allocUnsafe(size);
+  let at = 0;
+  documents.forEach(({ action }, i) => {
+    at += body.write(lines[i] ?? "", at, "utf8");
+    body[at++] = LF;
+    const source = action.source;
+    if (action.op === "delete" || source === undefined) return;
+    if (typeof source === "string") {
+      at += body.write(sourceLine(source), at, "utf8");
+    } else {
+      const end = at + source.copy(body, at);
+      if (hasLineBreak(source)) blankLineBreaks(body, at, end);
+      at = end;
+    }
+    body[at++] = LF;
+  });
+  // Every byte of the unzeroed buffer must have been written: anything else is a bug
+  // that would send stale memory to the server.
+  if (at !== size) throw new Error(`bulk body size mismatch: wrote ${at} of ${size} bytes`);
   return body;
 }

@@ -112,7 +112,7 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
     while (pending.length > 0) {
       if (round.signal.aborted) return ABORTED;
       const body = buildBulkBody(pending);
-      const bytes = Buffer.byteLength(body);
+      const bytes = body.length;
       const started = now();
       let response: BulkResponseBody;
       try {

@@ -5,7 +5,7 @@ import type { BulkAction, PendingDocument } from "../pipeline/document.ts";
 import type { Ack, KafkaRecord, QueuedRecord } from "../pipeline/record.ts";
 import { Batcher, type BatcherOptions } from "./batcher.ts";
 import { createBulkFunction, type BulkFunction } from "./bulk-client.ts";
-import { estimateActionBytes } from "./bulk-request.ts";
+import { actionLine, estimateActionBytes } from "./bulk-request.ts";
 import { createBulkSender } from "./bulk-sender.ts";
 import { createFailurePolicy, type FailurePolicy, type FailurePolicyName } from "./failure-policy.ts";
 import { noopLogger, noopObserver, type SinkLogger, type SinkObserver } from "./observer.ts";
@@ -201,8 +201,10 @@ export function startBulkWorkers(params: StartBulkWorkersParams): BulkWorkers {
       ack();
       return;
     }
-    const document: PendingDocument = { action: result.action, origin: item.record, ack };
-    for (const batch of batcher.add(document, estimateActionBytes(result.action), at)) dispatch(batch);
+    // Serialized once here: the batcher's size and every (re)sent body reuse it.
+    const line = actionLine(result.action);
+    const document: PendingDocument = { action: result.action, origin: item.record, ack, actionLine: line };
+    for (const batch of batcher.add(document, estimateActionBytes(result.action, line), at)) dispatch(batch);
   };
 
   const loop = async (): Promise<void> => {

@@ -56,7 +56,7 @@ function subset(body: Body, positions: readonly number[]): Body {
 /** Joined, not concatenated: a flat string, so the clock does not pay for flattening a rope. */
 function ndjson(actions: readonly BulkAction[]): string {
   const lines: string[] = [];
-  for (const action of actions) lines.push(actionLine(action), action.source ?? "");
+  for (const action of actions) lines.push(actionLine(action), action.source?.toString() ?? "");
   lines.push("");
   return lines.join("\n");
 }

@@ -34,8 +34,10 @@ function action(result: DecodeResult): BulkAction {
 }
 
 function source(result: DecodeResult): string {
-  const text = action(result).source;
-  assert.ok(text !== undefined, "a document has a source");
+  const raw = action(result).source;
+  assert.ok(raw !== undefined, "a document has a source");
+  // JSON objects come out as bytes, wrapped values as text: compare both as text.
+  const text = typeof raw === "string" ? raw : raw.toString("utf8");
   assert.ok(!text.includes("\n"), "a bulk source must be one line");
   return text;
 }
@@ -95,6 +97,39 @@ describe("decoder: JSON object fast path", () => {
   test("honours a custom timestamp field and escapes its name", () => {
     const result = decoder({ timestampField: 'ev"ent' }).decode(record('{"a":1}'));
     assert.deepEqual(doc(result), { 'ev"ent': ISO, a: 1 });
+  });
+});
+
+describe("decoder: JSON objects as bytes", () => {
+  test("an unchanged object is the record's own bytes, not a copy", () => {
+    const value = Buffer.from('{"@timestamp":"t","a":1}');
+    assert.equal(action(decoder().decode(record(value))).source, value);
+  });
+
+  test("line breaks are blanked in a copy: the record's value is left alone", () => {
+    const value = Buffer.from('{"@timestamp":"t",\n"a":1}\r\n');
+    const before = Buffer.from(value);
+    assert.equal(source(decoder().decode(record(value))), '{"@timestamp":"t", "a":1}  ');
+    assert.deepEqual(value, before);
+    assert.equal(source(decoder().decode(record('{\n"a":"é"}'))), `{"@timestamp":"${ISO}", "a":"é"}`);
+  });
+
+  test("a top-level key written with escapes is found (JSON.parse decides)", () => {
+    const text = '{"\\u0040timestamp":"t","k\\u0061fka":1}';
+    assert.equal(source(decoder({ metadataField: "kafka" }).decode(record(text))), text);
+    const other = '{"\\u0041":1}';
+    assert.equal(source(decoder().decode(record(other))), `{"@timestamp":"${ISO}",${other.slice(1)}`);
+  });
+
+  test("a nested field or a string value with the name does not count", () => {
+    const text = '{"a":{"@timestamp":1},"b":"@timestamp","c":["@timestamp"]}';
+    assert.equal(source(decoder().decode(record(text))), `{"@timestamp":"${ISO}",${text.slice(1)}`);
+  });
+
+  test("what JSON.parse refuses is wrapped, whatever it starts with", () => {
+    for (const text of ['{"a":01}', '{"a":1,}', '{"a":"\t"}', "\ufeff{}", '{"a":1}{}', '{"a":[1}']) {
+      assert.deepEqual(doc(decoder().decode(record(text))), { "@timestamp": ISO, message: text }, text);
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 // network (no socket is opened), so this checks exactly what the transport would send.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { gunzipSync } from "node:zlib";
 import {
   BaseConnection,
   Client,
@@ -22,7 +23,7 @@ interface Exchange {
   reply: (params: ConnectionRequestParams) => { statusCode: number; body: string };
 }
 
-function clientFor(exchange: Exchange): Client {
+function clientFor(exchange: Exchange, compression = false): Client {
   class FakeConnection extends BaseConnection {
     override request(params: ConnectionRequestParams, options: ConnectionRequestOptions): Promise<ConnectionRequestResponse>;
     override request(
@@ -41,7 +42,7 @@ function clientFor(exchange: Exchange): Client {
       });
     }
   }
-  return new Client({ node: "http://127.0.0.1:9200", Connection: FakeConnection });
+  return new Client({ node: "http://127.0.0.1:9200", Connection: FakeConnection, compression });
 }
 
 const signal = new AbortController().signal;
@@ -53,8 +54,9 @@ function meta(statusCode: number, body: unknown) {
 describe("bulk client", () => {
   test("sends the NDJSON body exactly as built, to /_bulk, as x-ndjson", async () => {
     const docs = new Docs();
-    const source = '{"b":2,  "a":1.50,"u":"\\u00e9é"}';
+    const source = Buffer.from('{"b":2,  "a":1.50,"u":"\\u00e9é"}');
     const body = buildBulkBody([docs.make("1", { source }), docs.make("2", { op: "delete", source: undefined })]);
+    const copy = Buffer.from(body);
     const exchange: Exchange = {
       requests: [],
       reply: () => ({
@@ -70,9 +72,25 @@ describe("bulk client", () => {
     assert.ok(sent);
     assert.equal(sent.method, "POST");
     assert.equal(sent.path, "/_bulk");
-    assert.equal(sent.body, body, "the body is not re-encoded");
+    assert.equal(sent.body, body, "the body Buffer itself is sent, not re-encoded");
+    assert.deepEqual(sent.body, copy, "byte for byte");
     assert.match(String(sent.headers?.["content-type"]), /x-ndjson/);
     assert.match(sent.querystring ?? "", /filter_path=/);
+  });
+
+  test("with compression on, the Buffer body is gzipped whole", async () => {
+    const docs = new Docs();
+    const body = buildBulkBody([docs.make("1", { source: Buffer.from('{"a":"é"}') })]);
+    const exchange: Exchange = {
+      requests: [],
+      reply: () => ({ statusCode: 200, body: JSON.stringify({ errors: false, items: [{ index: { status: 201 } }] }) }),
+    };
+    await createBulkFunction(clientFor(exchange, true))(body, signal);
+    const sent = exchange.requests[0];
+    assert.ok(sent && Buffer.isBuffer(sent.body));
+    assert.equal(sent.headers?.["content-encoding"], "gzip");
+    assert.match(String(sent.headers["content-type"]), /x-ndjson/);
+    assert.deepEqual(gunzipSync(sent.body), body);
   });
 
   test("request-level failures are mapped and not retried by the client", async () => {

@@ -44,9 +44,9 @@ export class Docs {
 }
 
 /** The `_id`s (in order) of a bulk body's action lines. */
-export function idsOf(body: string): string[] {
+export function idsOf(body: string | Buffer): string[] {
   const ids: string[] = [];
-  for (const line of body.split("\n")) {
+  for (const line of body.toString().split("\n")) {
     if (line === "") continue;
     const parsed = JSON.parse(line) as Record<string, { _id?: string; _index?: string } | undefined>;
     const meta = parsed.index ?? parsed.create ?? parsed.delete;
