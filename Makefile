@@ -59,10 +59,10 @@ demo: $(STAMP) ## start the servers, produce sample traffic into three topics, r
 	bash $(SERVICES) up
 	$(NODE) test/demo/demo.ts
 
-bench: $(STAMP) ## benchmark: ES ceiling, Kafka ceiling, worker, naive baseline (BENCH_RECORDS=1000000)
+bench: $(STAMP) build ## benchmark: ES ceiling, Kafka ceiling, worker, naive baseline (BENCH_RECORDS=1000000)
 	bash test/infra/ensure-tools.sh kcat rsvg-convert
 	bash $(SERVICES) up
-	flock -s /tmp/kes-servers.lock $(NODE) test/bench/run.ts
+	KES_WORKER_ENTRY=dist/main.js flock -s /tmp/kes-servers.lock $(NODE) test/bench/run.ts
 
 clean: ## remove build output (keeps the cached servers)
 	rm -rf dist

@@ -1,5 +1,5 @@
 /**
- * The worker measured as deployed: a separate `node src/main.ts start` process with
+ * The worker measured as deployed: a separate `node dist/main.js start` process (make bench builds it) with
  * default settings, from a fresh consumer group into a fresh index. CPU time and peak
  * RSS come from /proc; progress, throughput and lag from its own /metrics, sampled
  * every second (the chart's data).

@@ -10,6 +10,13 @@ import { BROKERS, ES_NODE, ROOT, waitFor } from "./env.ts";
 /** The V8 flags the service ships with (see the shebang of src/main.ts and docker/Dockerfile). */
 export const WORKER_NODE_FLAGS = ["--max-semi-space-size=8"];
 
+/**
+ * What runs: the sources by default (no build step needed), or the compiled
+ * `dist/main.js` the image ships (KES_WORKER_ENTRY=dist/main.js, used by the
+ * benchmark: type stripping alone costs about 25 MiB of RSS).
+ */
+export const WORKER_ENTRY = process.env.KES_WORKER_ENTRY ?? "src/main.ts";
+
 export interface LogLine {
   /** pino's level label ("info", "warn"...): the service logs labels, not numbers. */
   readonly level: string | number;
@@ -36,7 +43,7 @@ export class WorkerProcess {
 
   constructor(env: Record<string, string>, args: string[] = ["start"], name = "worker") {
     this.name = name;
-    this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(ROOT, "src/main.ts"), ...args], {
+    this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(ROOT, WORKER_ENTRY), ...args], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "",
