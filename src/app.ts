@@ -35,8 +35,6 @@ export interface App {
 }
 
 const VERSION = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
-/** How often gauges that mirror internal state (queue, pending per partition) are refreshed. */
-const GAUGE_REFRESH_MS = 1_000;
 /** How often Elasticsearch's reachability is probed for /readyz. */
 const ES_PROBE_MS = 5_000;
 
@@ -131,11 +129,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     esReachable = await elasticsearchReachable(es, Math.min(5_000, config.elasticsearch.requestTimeoutMs));
     metrics.setElasticsearchUp(esReachable.ok);
   };
-  const gaugeTimer = setInterval(() => {
-    watchdog.beat("gauges");
+  // Gauges that mirror internal state are read when Prometheus asks, not on a timer.
+  metrics.beforeScrape(() => {
     metrics.setQueue(queue.outstanding, queue.outstandingBytes);
     for (const p of checkpointer.snapshot()) metrics.setPendingRecords(p.topic, p.partition, p.pending);
-  }, GAUGE_REFRESH_MS);
+  });
   const esTimer = setInterval(() => {
     void probeElasticsearch();
   }, ES_PROBE_MS);
@@ -182,7 +180,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await workers.stop();
       await reader.stop();
       await lagMonitor.stop();
-      clearInterval(gaugeTimer);
       clearInterval(esTimer);
       await server.close().catch(() => undefined);
       await es.close().catch(() => undefined);

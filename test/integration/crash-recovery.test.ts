@@ -4,24 +4,18 @@
  * indexed but not yet committed are fetched again and overwrite themselves by id.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { countDocuments, deleteIndices, distinctValues, fieldStats, testElasticsearch } from "../support/elasticsearch.ts";
-import { uniqueName, waitFor } from "../support/env.ts";
+import { describe, test } from "node:test";
+import { countDocuments, distinctValues, fieldStats } from "../support/elasticsearch.ts";
+import { waitFor } from "../support/env.ts";
 import { committedOffsets, createTopics, produce, waitForCommittedAtEnd, withAdmin } from "../support/kafka.ts";
 import { WorkerProcess, withWorkers } from "../support/worker.ts";
+import { suiteFixture } from "../support/fixture.ts";
 
 const N = 60_000;
 const PARTITIONS = 6;
 
 describe("crash recovery", () => {
-  const es = testElasticsearch();
-  const topic = uniqueName("crash");
-  const groupId = `${topic}-group`;
-
-  after(async () => {
-    await deleteIndices(es, topic);
-    await es.close();
-  });
+  const { es, name: topic, groupId } = suiteFixture("crash");
 
   test("SIGKILL mid-run, then a new worker: every record exactly once, offsets at the end", async (t) => {
     let first: WorkerProcess | undefined;

@@ -7,12 +7,13 @@
  * Stops and starts the shared Elasticsearch: run under the exclusive servers lock.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { countDocuments, deleteIndices, distinctValues, fieldStats, testElasticsearch } from "../support/elasticsearch.ts";
-import { sleep, uniqueName, waitFor } from "../support/env.ts";
+import { describe, test } from "node:test";
+import { countDocuments, distinctValues, fieldStats } from "../support/elasticsearch.ts";
+import { sleep, waitFor } from "../support/env.ts";
 import { createTopics, describeGroup, produceOverTime, waitForCommittedAtEnd, withAdmin } from "../support/kafka.ts";
 import { startElasticsearch, stopElasticsearch } from "../support/services.ts";
 import { metricSum, WorkerProcess, withWorkers } from "../support/worker.ts";
+import { suiteFixture } from "../support/fixture.ts";
 
 const N = 60_000;
 const PARTITIONS = 6;
@@ -22,16 +23,7 @@ const OUTAGE_MS = 20_000;
 const CATCH_UP_MS = 60_000;
 
 describe("Elasticsearch outage", () => {
-  const es = testElasticsearch();
-  const topic = uniqueName("outage");
-  const groupId = `${topic}-group`;
-
-  after(async () => {
-    // Whatever happened, leave Elasticsearch running for the next test.
-    await startElasticsearch();
-    await deleteIndices(es, topic);
-    await es.close();
-  });
+  const { es, name: topic, groupId } = suiteFixture("outage", { restartsElasticsearch: true });
 
   test("20 s without Elasticsearch: same member, retries, not ready then ready, nothing lost", async (t) => {
     let worker: WorkerProcess | undefined;

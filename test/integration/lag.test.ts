@@ -7,12 +7,13 @@
  * Stops and starts the shared Elasticsearch: run under the exclusive servers lock.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { countDocuments, deleteIndices, testElasticsearch } from "../support/elasticsearch.ts";
-import { uniqueName, waitFor } from "../support/env.ts";
+import { describe, test } from "node:test";
+import { countDocuments } from "../support/elasticsearch.ts";
+import { waitFor } from "../support/env.ts";
 import { committedOffsets, createTopics, describeGroup, produce, waitForCommittedAtEnd, withAdmin } from "../support/kafka.ts";
 import { startElasticsearch, stopElasticsearch } from "../support/services.ts";
 import { partitionSeries, WorkerProcess, withWorkers } from "../support/worker.ts";
+import { suiteFixture } from "../support/fixture.ts";
 
 const PARTITIONS = 4;
 /** An uneven backlog, so a gauge reporting the wrong partition's value shows. */
@@ -25,15 +26,7 @@ const PER_PARTITION = [LAG, PENDING, TIME_LAG];
 const sorted = (values: Iterable<number>): number[] => [...values].sort((a, b) => a - b);
 
 describe("consumer lag", () => {
-  const es = testElasticsearch();
-  const topic = uniqueName("lag");
-  const groupId = `${topic}-group`;
-
-  after(async () => {
-    await startElasticsearch();
-    await deleteIndices(es, topic);
-    await es.close();
-  });
+  const { es, name: topic, groupId } = suiteFixture("lag", { restartsElasticsearch: true });
 
   test("equals the backlog while nothing can be indexed, 0 after, and follows the assignment", async (t) => {
     let a: WorkerProcess | undefined;

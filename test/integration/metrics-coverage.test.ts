@@ -4,12 +4,13 @@
  * name drifted, and histograms come with their _bucket, _sum and _count series.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { countDocuments, deleteIndices, testElasticsearch } from "../support/elasticsearch.ts";
-import { uniqueName, waitFor } from "../support/env.ts";
+import { describe, test } from "node:test";
+import { countDocuments } from "../support/elasticsearch.ts";
+import { waitFor } from "../support/env.ts";
 import { createTopics, produce, waitForCommittedAtEnd } from "../support/kafka.ts";
 import { metricFamiliesFromExposition, PROMETHEUS_GENERATED, referencedMetricNames, undeclaredMetricNames } from "../support/metric-names.ts";
 import { metricValues, WorkerProcess, withWorkers } from "../support/worker.ts";
+import { suiteFixture } from "../support/fixture.ts";
 
 /**
  * Labelled counters that only count events this test does not cause (no dead-letter
@@ -19,14 +20,7 @@ import { metricValues, WorkerProcess, withWorkers } from "../support/worker.ts";
 const EVENT_ONLY = new Set(["kafka_es_transfer_records_dead_lettered_total", "kafka_es_transfer_records_retried_total", "kafka_es_transfer_errors_total"]);
 
 describe("metrics coverage", () => {
-  const es = testElasticsearch();
-  const topic = uniqueName("metrics");
-  const groupId = `${topic}-group`;
-
-  after(async () => {
-    await deleteIndices(es, topic);
-    await es.close();
-  });
+  const { es, name: topic, groupId } = suiteFixture("metrics");
 
   test("a worker that did some work exposes every metric the dashboard and the alerts use", async (t) => {
     let worker: WorkerProcess | undefined;

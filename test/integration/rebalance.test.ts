@@ -5,25 +5,19 @@
  * the end nothing is lost or duplicated.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { countDocuments, deleteIndices, distinctValues, fieldStats, testElasticsearch } from "../support/elasticsearch.ts";
-import { sleep, uniqueName } from "../support/env.ts";
+import { describe, test } from "node:test";
+import { countDocuments, distinctValues, fieldStats } from "../support/elasticsearch.ts";
+import { sleep } from "../support/env.ts";
 import { committedOffsets, createTopics, produceOverTime, testKafka, waitForCommittedAtEnd } from "../support/kafka.ts";
 import { WorkerProcess, withWorkers } from "../support/worker.ts";
+import { suiteFixture } from "../support/fixture.ts";
 
 const N = 80_000;
 const PARTITIONS = 6;
 const PRODUCE_MS = 20_000;
 
 describe("rebalance", () => {
-  const es = testElasticsearch();
-  const topic = uniqueName("rebal");
-  const groupId = `${topic}-group`;
-
-  after(async () => {
-    await deleteIndices(es, topic);
-    await es.close();
-  });
+  const { es, name: topic, groupId } = suiteFixture("rebal");
 
   test("a worker joins and leaves mid-run: committed offsets never go back, nothing lost", async (t) => {
     let a: WorkerProcess | undefined;

@@ -4,25 +4,19 @@
  * skips nor repeats a record. And a bad configuration is refused in one line, exit 2.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { countDocuments, deleteIndices, distinctValues, fieldStats, testElasticsearch } from "../support/elasticsearch.ts";
-import { uniqueName, waitFor } from "../support/env.ts";
+import { describe, test } from "node:test";
+import { countDocuments, distinctValues, fieldStats } from "../support/elasticsearch.ts";
+import { waitFor } from "../support/env.ts";
 import { committedOffsets, createTopics, produce, waitForCommittedAtEnd, withAdmin } from "../support/kafka.ts";
 import { WorkerProcess, withWorkers } from "../support/worker.ts";
+import { suiteFixture } from "../support/fixture.ts";
 
 const N = 60_000;
 const PARTITIONS = 6;
 const DRAIN_MS = 20_000;
 
 describe("shutdown", () => {
-  const es = testElasticsearch();
-  const topic = uniqueName("shutdown");
-  const groupId = `${topic}-group`;
-
-  after(async () => {
-    await deleteIndices(es, topic);
-    await es.close();
-  });
+  const { es, name: topic, groupId } = suiteFixture("shutdown");
 
   test("SIGTERM mid-run: exit 0 within the deadline, committed == indexed, the next worker finishes exactly once", async (t) => {
     let first: WorkerProcess | undefined;
