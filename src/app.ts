@@ -7,14 +7,12 @@ import { createRequire } from "node:module";
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.ts";
 import { describeError, TransferError } from "./errors.ts";
+import { composeKafka } from "./compose/kafka.ts";
+import { composeSink } from "./compose/sink.ts";
 import { BoundedQueue } from "./pipeline/bounded-queue.ts";
-import { createDecoder } from "./pipeline/decoder.ts";
 import type { QueuedRecord } from "./pipeline/record.ts";
-import { createRouter } from "./pipeline/router.ts";
-import { startBulkWorkers } from "./sink/bulk-workers.ts";
-import { createElasticsearchClient, elasticsearchReachable } from "./sink/es-client.ts";
+import { elasticsearchReachable } from "./sink/es-client.ts";
 import { Checkpointer } from "./source/checkpointer.ts";
-import { createKafka } from "./source/kafka-client.ts";
 import { KafkaReader } from "./source/kafka-reader.ts";
 import { LagMonitor } from "./source/lag-monitor.ts";
 import { TelemetryServer } from "./telemetry/http-server.ts";
@@ -48,48 +46,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const watchdog = new LoopWatchdog({ staleAfterMs: Math.max(60_000, config.kafka.sessionTimeoutMs * 2) });
 
   // Sink first: the client, the decoder and the workers that drain the queue.
-  const es = createElasticsearchClient(config.elasticsearch);
-  const router = createRouter({
-    template: config.index.template,
-    prefix: config.index.prefix,
-    topicMap: config.index.topicMap,
-    timezone: config.index.timezone,
-  });
-  const decoder = createDecoder({ router, ...config.document });
   const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
   const sinkAbort = new AbortController();
-  const workers = startBulkWorkers({
-    queue,
-    decode: (record) => decoder.decode(record),
-    client: es,
-    options: {
-      workers: config.bulk.workers,
-      maxDocuments: config.bulk.maxDocuments,
-      maxBytes: config.bulk.maxBytes,
-      lingerMs: config.bulk.lingerMs,
-      retryInitialMs: config.bulk.retryInitialMs,
-      retryMaxMs: config.bulk.retryMaxMs,
-      failurePolicy: config.bulk.onPermanentError,
-      requestTimeoutMs: config.elasticsearch.requestTimeoutMs,
-    },
-    observer: metricsObserver(metrics),
-    logger,
-    signal: sinkAbort.signal,
-  });
+  const { es, workers } = composeSink(config, { queue, observer: metricsObserver(metrics), logger, signal: sinkAbort.signal });
 
   // Then the source.
   const checkpointer = new Checkpointer();
-  const kafka = createKafka(
-    {
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.clientId,
-      ssl: config.kafka.ssl,
-      sasl: config.kafka.sasl.mechanism === ""
-        ? undefined
-        : { mechanism: config.kafka.sasl.mechanism, username: config.kafka.sasl.username, password: config.kafka.sasl.password },
-    },
-    logger,
-  );
+  const kafka = composeKafka(config, logger);
   const reader = new KafkaReader(
     kafka,
     queue,

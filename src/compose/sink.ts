@@ -1,0 +1,75 @@
+/**
+ * The sink half of every run, shared by `start` and the bounded runs (`replay`):
+ * the Elasticsearch client, the router and decoder, the failure policy, and the bulk
+ * workers draining a queue. Built in one place so that a replay writes exactly what
+ * `start` would (same ids, same decoder, same bulk path, same failure policy).
+ */
+import type { Client } from "@elastic/elasticsearch";
+import type { Config } from "../config/schema.ts";
+import type { BoundedQueue } from "../pipeline/bounded-queue.ts";
+import { createDecoder, type Decoder } from "../pipeline/decoder.ts";
+import type { QueuedRecord } from "../pipeline/record.ts";
+import { createRouter } from "../pipeline/router.ts";
+import { startBulkWorkers, type BulkWorkers } from "../sink/bulk-workers.ts";
+import { createElasticsearchClient } from "../sink/es-client.ts";
+import { createFailurePolicy, type FailurePolicy } from "../sink/failure-policy.ts";
+import type { SinkLogger, SinkObserver } from "../sink/observer.ts";
+
+export interface SinkParts {
+  readonly es: Client;
+  readonly decoder: Decoder;
+  readonly workers: BulkWorkers;
+}
+
+export interface SinkDeps {
+  readonly queue: BoundedQueue<QueuedRecord>;
+  readonly observer: SinkObserver;
+  readonly logger: SinkLogger;
+  /** Aborts in-flight requests: unsettled records stay unacked. */
+  readonly signal: AbortSignal;
+  /**
+   * One index template for every record of this run (replay --index): the topic map
+   * and the prefix do not apply, the name is taken as given.
+   */
+  readonly indexOverride?: string;
+}
+
+/** Topic + timestamp -> index and record -> bulk action, as configured (or overridden). */
+export function composeDecoder(config: Config, indexOverride?: string): Decoder {
+  const router = createRouter(
+    indexOverride === undefined
+      ? { template: config.index.template, prefix: config.index.prefix, topicMap: config.index.topicMap, timezone: config.index.timezone }
+      : { template: indexOverride, timezone: config.index.timezone },
+  );
+  return createDecoder({ router, ...config.document });
+}
+
+/** What happens to a record Elasticsearch rejects for good: the one place that decides it for every command. */
+export function composeFailurePolicy(config: Config, observer: SinkObserver, logger: SinkLogger): FailurePolicy {
+  return createFailurePolicy(config.bulk.onPermanentError, { observer, logger });
+}
+
+export function composeSink(config: Config, deps: SinkDeps): SinkParts {
+  const es = createElasticsearchClient(config.elasticsearch);
+  const decoder = composeDecoder(config, deps.indexOverride);
+  const workers = startBulkWorkers({
+    queue: deps.queue,
+    decode: (record) => decoder.decode(record),
+    client: es,
+    options: {
+      workers: config.bulk.workers,
+      maxDocuments: config.bulk.maxDocuments,
+      maxBytes: config.bulk.maxBytes,
+      lingerMs: config.bulk.lingerMs,
+      retryInitialMs: config.bulk.retryInitialMs,
+      retryMaxMs: config.bulk.retryMaxMs,
+      failurePolicy: config.bulk.onPermanentError,
+      requestTimeoutMs: config.elasticsearch.requestTimeoutMs,
+    },
+    failurePolicy: composeFailurePolicy(config, deps.observer, deps.logger),
+    observer: deps.observer,
+    logger: deps.logger,
+    signal: deps.signal,
+  });
+  return { es, decoder, workers };
+}
