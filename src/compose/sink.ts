@@ -58,6 +58,7 @@ export function composeSink(config: Config, deps: SinkDeps): SinkParts {
     client: es,
     options: {
       workers: config.bulk.workers,
+      adaptiveConcurrency: config.bulk.adaptiveConcurrency,
       maxDocuments: config.bulk.maxDocuments,
       maxBytes: config.bulk.maxBytes,
       lingerMs: config.bulk.lingerMs,

@@ -80,6 +80,7 @@ export interface Config {
   };
   readonly bulk: {
     readonly workers: number;
+    readonly adaptiveConcurrency: boolean;
     readonly maxDocuments: number;
     readonly maxBytes: number;
     readonly lingerMs: number;
@@ -370,10 +371,16 @@ export const configSchema: convict.Schema<Config> = {
   },
   bulk: {
     workers: {
-      doc: "Bulk requests in flight at once.",
+      doc: "Most bulk requests in flight at once: the ceiling of the adaptive limit (bulk.adaptiveConcurrency), or the fixed count without it.",
       format: integer(1, 64),
       default: 2,
       env: "BULK_WORKERS",
+    },
+    adaptiveConcurrency: {
+      doc: "Adjust the bulk requests in flight between 1 and bulk.workers: one more while latency stays flat and the limit is used, fewer on 429/503, timeouts or a clear latency rise (AIMD). false = always bulk.workers.",
+      format: FLAG,
+      default: true,
+      env: "BULK_ADAPTIVE_CONCURRENCY",
     },
     maxDocuments: {
       doc: "Most documents per bulk request.",

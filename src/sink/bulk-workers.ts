@@ -3,6 +3,8 @@ import PQueue from "p-queue";
 import { ConfigError, describeError, TransferError } from "../errors.ts";
 import type { BulkAction, PendingDocument } from "../pipeline/document.ts";
 import type { Ack, KafkaRecord, QueuedRecord } from "../pipeline/record.ts";
+import { withAdaptiveConcurrency } from "./adaptive-bulk.ts";
+import { AdaptiveConcurrency } from "./adaptive-concurrency.ts";
 import { Batcher, type BatcherOptions } from "./batcher.ts";
 import { createBulkFunction, type BulkFunction } from "./bulk-client.ts";
 import { actionLine, estimateActionBytes } from "./bulk-request.ts";
@@ -33,8 +35,13 @@ export type DecodeResult =
   | { readonly kind: "skip"; readonly reason: string };
 
 export interface BulkWorkersOptions extends BatcherOptions, RetryPolicyOptions {
-  /** Bulk requests in flight at once (each retried until settled). */
+  /** Most bulk requests in flight at once (each retried until settled): the adaptive limit's ceiling. */
   readonly workers: number;
+  /**
+   * Adjust the requests in flight between 1 and `workers` on latency and 429s (AIMD,
+   * see adaptive-concurrency.ts); false = always `workers`. Default true.
+   */
+  readonly adaptiveConcurrency?: boolean;
   readonly failurePolicy: FailurePolicyName;
   /** Per-request timeout, used when `client` is a Client (default: the client's). */
   readonly requestTimeoutMs?: number;
@@ -69,6 +76,8 @@ export interface BulkWorkers {
   readonly fatal: Promise<TransferError>;
   /** Bulk requests in flight now. */
   readonly inFlight: number;
+  /** Bulk requests allowed in flight now (the adaptive limit, or `workers`). */
+  readonly concurrencyLimit: number;
 }
 
 /** How long an idle loop waits for records before looking around again. */
@@ -105,15 +114,27 @@ export function startBulkWorkers(params: StartBulkWorkersParams): BulkWorkers {
   const observer = params.observer ?? noopObserver;
   const logger = params.logger ?? noopLogger;
   const sizeOf = params.sizeOf ?? ((item: QueuedRecord) => item.record.size);
-  const bulk = isBulkFunction(params.client)
+  const rawBulk = isBulkFunction(params.client)
     ? params.client
     : createBulkFunction(params.client, { requestTimeoutMs: options.requestTimeoutMs });
+  const controller = options.adaptiveConcurrency === false ? undefined : new AdaptiveConcurrency({ max: options.workers });
+  const requests = new PQueue({ concurrency: controller?.limit ?? options.workers });
+  observer.concurrencyLimit(requests.concurrency);
+  const bulk = controller === undefined
+    ? rawBulk
+    : withAdaptiveConcurrency(rawBulk, controller, {
+        onLimit: (limit) => {
+          if (limit === requests.concurrency) return;
+          logger.debug({ limit, change: controller.lastChange }, "bulk concurrency limit changed");
+          requests.concurrency = limit;
+          observer.concurrencyLimit(limit);
+        },
+      });
   const failurePolicy =
     params.failurePolicy ??
     createFailurePolicy(options.failurePolicy, { observer, logger, excerptBytes: options.excerptBytes });
   const send = createBulkSender({ bulk, failurePolicy, retry: options, observer, logger });
   const batcher = new Batcher<PendingDocument>(options);
-  const requests = new PQueue({ concurrency: options.workers });
   const now = (): number => performance.now();
 
   const intake = new AbortController();
@@ -235,6 +256,9 @@ export function startBulkWorkers(params: StartBulkWorkersParams): BulkWorkers {
     fatal,
     get inFlight() {
       return inFlight;
+    },
+    get concurrencyLimit() {
+      return requests.concurrency;
     },
     stop() {
       stopping ??= (async () => {

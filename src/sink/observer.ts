@@ -54,6 +54,8 @@ export interface SinkObserver {
   recordSkipped(record: KafkaRecord, reason: string): void;
   /** Bulk requests currently in flight (or waiting in backoff), after each change. */
   inFlight(requests: number): void;
+  /** Bulk requests allowed in flight (the adaptive concurrency limit), after each change. */
+  concurrencyLimit(limit: number): void;
   /** A record was settled and acked (for end-to-end latency from `record.timestamp`). */
   recordAcked(record: KafkaRecord): void;
 }
@@ -75,6 +77,7 @@ export const noopObserver: SinkObserver = {
   documentRejected: ignore,
   recordSkipped: ignore,
   inFlight: ignore,
+  concurrencyLimit: ignore,
   recordAcked: ignore,
 };
 

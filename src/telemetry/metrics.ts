@@ -106,6 +106,8 @@ export interface TransferMetrics {
   recordsRejected(errorType: string, count: number): void;
   recordsDeadLettered(reason: string, count: number): void;
   setBulkInFlight(count: number): void;
+  /** Bulk requests allowed in flight: the adaptive concurrency limit (at most bulk.workers). */
+  setBulkConcurrencyLimit(limit: number): void;
   setElasticsearchUp(up: boolean): void;
 
   /** Any error worth counting, by a short fixed kind (e.g. `kafka`, `commit`, `bulk`). */
@@ -242,6 +244,7 @@ export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
   const queueRecords = gauge("queue_records", "Records waiting in the in-memory queue.");
   const queueBytes = gauge("queue_bytes", "Bytes held by records waiting in the in-memory queue.");
   const bulkInFlight = gauge("bulk_in_flight", "Bulk requests currently in flight.");
+  const bulkConcurrencyLimit = gauge("bulk_concurrency_limit", "Bulk requests allowed in flight now (adaptive, at most bulk.workers).");
   const pausedPartitions = gauge("paused_partitions", "Assigned partitions paused for back-pressure.");
   const assignedPartitions = gauge("assigned_partitions", "Partitions assigned to this member.");
   const groupMember = gauge("group_member", "1 while this process is a member of the consumer group.");
@@ -366,6 +369,9 @@ export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
     },
     setBulkInFlight(count) {
       bulkInFlight.set(count);
+    },
+    setBulkConcurrencyLimit(limit) {
+      bulkConcurrencyLimit.set(limit);
     },
     setElasticsearchUp(up) {
       elasticsearchUp.set(up ? 1 : 0);

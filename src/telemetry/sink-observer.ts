@@ -28,6 +28,9 @@ export function metricsObserver(metrics: TransferMetrics): SinkObserver {
     inFlight(requests) {
       metrics.setBulkInFlight(requests);
     },
+    concurrencyLimit(limit) {
+      metrics.setBulkConcurrencyLimit(limit);
+    },
     recordAcked(record) {
       metrics.recordAcked(record.topic, record.partition, record.timestamp);
     },

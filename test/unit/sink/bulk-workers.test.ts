@@ -94,7 +94,7 @@ describe("bulk workers", () => {
     assert.equal(calls.flat().length, 2);
   });
 
-  test("at most `workers` requests in flight, and records wait in the queue meanwhile", async () => {
+  test("at most `workers` requests in flight (fixed concurrency), and records wait in the queue meanwhile", async () => {
     const { queue, acks } = setup(200);
     let active = 0;
     let maxActive = 0;
@@ -106,7 +106,8 @@ describe("bulk workers", () => {
       active--;
       return response(idsOf(body).map(() => ({ status: 201 })));
     };
-    const workers = startBulkWorkers({ queue, decode, client: bulk, options: baseOptions, signal: new AbortController().signal });
+    const options = { ...baseOptions, adaptiveConcurrency: false };
+    const workers = startBulkWorkers({ queue, decode, client: bulk, options, signal: new AbortController().signal });
     await until(() => gates.length === 2);
     await delay(30);
     assert.equal(maxActive, 2);
@@ -120,6 +121,30 @@ describe("bulk workers", () => {
     await workers.stop();
     assert.equal(maxActive, 2);
     assert.equal(queue.outstanding, 0);
+  });
+
+  test("adaptive concurrency starts at 1 and climbs to `workers` on a server whose latency stays flat", async () => {
+    const { queue } = setup(400);
+    let active = 0;
+    let maxActive = 0;
+    const bulk: BulkFunction = async (body) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await delay(10);
+      active--;
+      return response(idsOf(body).map(() => ({ status: 201 })));
+    };
+    const { observer, recorded } = recorder();
+    const options = { ...baseOptions, workers: 4 };
+    const workers = startBulkWorkers({ queue, decode, client: bulk, options, observer, signal: new AbortController().signal });
+    assert.equal(workers.concurrencyLimit, 1);
+    await queue.drained();
+    await workers.stop();
+    const limits = recorded.calls.filter((c) => c.method === "concurrencyLimit").map((c) => c.args[0] as number);
+    assert.equal(limits[0], 1);
+    assert.ok(limits.includes(4), `reaches the ceiling: ${limits.join(",")}`);
+    assert.ok(limits.every((l) => l >= 1 && l <= 4));
+    assert.ok(maxActive <= 4);
   });
 
   test("a partial batch is sent after the linger time", async () => {

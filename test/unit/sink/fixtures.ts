@@ -88,6 +88,7 @@ export function recorder(): { observer: SinkObserver; logger: SinkLogger; record
     documentRejected: on("documentRejected"),
     recordSkipped: on("recordSkipped"),
     inFlight: on("inFlight"),
+    concurrencyLimit: on("concurrencyLimit"),
     recordAcked: on("recordAcked"),
   };
   const logger: SinkLogger = { debug: on("log.debug"), info: on("log.info"), warn: on("log.warn"), error: on("log.error") };

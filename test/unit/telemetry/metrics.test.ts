@@ -43,6 +43,7 @@ describe("createMetrics", () => {
       kafka_es_transfer_queue_records: [],
       kafka_es_transfer_queue_bytes: [],
       kafka_es_transfer_bulk_in_flight: [],
+      kafka_es_transfer_bulk_concurrency_limit: [],
       kafka_es_transfer_paused_partitions: [],
       kafka_es_transfer_assigned_partitions: [],
       kafka_es_transfer_group_member: [],
