@@ -46,11 +46,55 @@ export function describeCause(cause: BulkErrorCause | undefined): string {
 }
 
 /**
- * Classifies one item. Retry only what time (or an operator) can fix: 429, 5xx, and
- * 401/403 (permissions, write blocks). `create` answered
- * 409 means the document with this (deterministic) id is already there: a
- * redelivery, so success. `delete` answered 404 means it is already gone (whether the
- * document or its whole index is missing): success. Every other 4xx is permanent.
+ * Error types an operator fixes, not the document: retried with the record held (its
+ * partition's offset cannot move past it) and the alert firing, never skipped. A
+ * missing index (auto-create off, deleted by lifecycle, a data stream without its
+ * template), a closed index, a block (read-only, flood-stage disk), missing privileges.
+ * Checked before the status, because the same block answers 403 or 429.
+ */
+const OPERATOR_ERROR_TYPES: ReadonlySet<string> = new Set([
+  "index_not_found_exception",
+  "index_closed_exception",
+  "cluster_block_exception",
+  "security_exception",
+  "authorization_exception",
+  "authentication_exception",
+]);
+
+/**
+ * `illegal_argument_exception` is also what Elasticsearch says about the target rather
+ * than the document: these reasons (matched case-insensitively) are an operator's to
+ * fix (a data stream written with op type index, an alias without a write index).
+ */
+const OPERATOR_ILLEGAL_ARGUMENT_REASONS: readonly RegExp[] = [
+  /op_type of create/i,
+  /no write index/i,
+  /alias \[[^\]]*\] has more than one index/i,
+];
+
+/** True when no change to the document could make Elasticsearch take it: the target is at fault. */
+export function isOperatorError(status: number, error: BulkErrorCause | undefined): boolean {
+  const type = error?.type;
+  if (type !== undefined && OPERATOR_ERROR_TYPES.has(type)) return true;
+  if (type === "illegal_argument_exception") {
+    const reason = error?.reason ?? "";
+    return OPERATOR_ILLEGAL_ARGUMENT_REASONS.some((pattern) => pattern.test(reason));
+  }
+  // Without a known type, 401/403/404 still say nothing about the document.
+  return status === 401 || status === 403 || status === 404;
+}
+
+/**
+ * Classifies one item by its error type first, then its status:
+ * - 2xx: indexed. 409 (`version_conflict_engine_exception`): a version at least as new
+ *   is already there (`create` of a deterministic id, or external versioning by offset
+ *   with key ids), so success. `delete` answered 404: already gone (the document or its
+ *   whole index), success.
+ * - operator errors (see `isOperatorError`): retried as `blocked`, the record held;
+ * - 429 throttled, 5xx server errors, 408: retried;
+ * - anything else (400 mapping, parsing, strict-mapping, illegal-argument errors about
+ *   the document, oversized documents...): the document itself is wrong, a permanent
+ *   per-record rejection for the failure policy.
  */
 export function classifyItem(op: BulkAction["op"], item: BulkItemResult | undefined): ItemOutcome {
   if (item === undefined || !Number.isInteger(item.status) || item.status <= 0) {
@@ -64,15 +108,14 @@ export function classifyItem(op: BulkAction["op"], item: BulkItemResult | undefi
   }
   const { status } = item;
   if (status >= 200 && status < 300) return INDEXED;
-  if (status === 409 && op === "create") return INDEXED;
+  if (status === 409) return INDEXED;
   if (status === 404 && op === "delete") return INDEXED;
   const errorType = item.error?.type ?? `http_${status}`;
   const detail = describeCause(item.error) || `HTTP ${status}`;
+  if (isOperatorError(status, item.error)) return { kind: "retry", status, reason: "blocked", errorType, detail };
   if (status === 429) return { kind: "retry", status, reason: "throttled", errorType, detail };
-  // Missing privileges (or a write block) say nothing wrong about the document: an
-  // operator can fix them, and skipping would silently drop a whole index's data.
-  if (status === 401 || status === 403) return { kind: "retry", status, reason: "unavailable", errorType, detail };
   if (status >= 500) return { kind: "retry", status, reason: "server_error", errorType, detail };
+  if (status === 408) return { kind: "retry", status, reason: "unavailable", errorType, detail };
   return { kind: "rejected", status, errorType, detail };
 }
 

@@ -50,10 +50,59 @@ function isAborted(signal: AbortSignal): boolean {
   return signal.aborted;
 }
 
+function sum(counts: ReadonlyMap<string, number>): number {
+  let total = 0;
+  for (const count of counts.values()) total += count;
+  return total;
+}
+
 function retryReasonOf(status: number | undefined): RetryReason {
+  // No privilege for the bulk action at all, or a missing index behind a proxy: the whole request is held.
+  if (status === 401 || status === 403 || status === 404) return "blocked";
   if (status === 429) return "throttled";
   if (status !== undefined && status >= 500) return "server_error";
   return "unavailable";
+}
+
+type RetryOutcome = Extract<ItemOutcome, { kind: "retry" }>;
+type RejectedOutcome = Extract<ItemOutcome, { kind: "rejected" }>;
+
+/** A bulk response's documents sorted by what to do next with them. */
+interface SortedOutcomes {
+  readonly indexed: PendingDocument[];
+  readonly retry: PendingDocument[];
+  readonly rejected: [PendingDocument, RejectedOutcome][];
+  /** Retried documents per reason. */
+  readonly retryReasons: Map<RetryReason, number>;
+  /** Documents held for an operator, per error type. */
+  readonly blocked: Map<string, number>;
+  /** The first transient failure, and the first operator error, for the log line. */
+  sample: RetryOutcome | undefined;
+  blockedSample: RetryOutcome | undefined;
+}
+
+function sortOutcomes(documents: readonly PendingDocument[], outcomes: readonly ItemOutcome[]): SortedOutcomes {
+  const sorted: SortedOutcomes = {
+    indexed: [], retry: [], rejected: [], retryReasons: new Map(), blocked: new Map(), sample: undefined, blockedSample: undefined,
+  };
+  documents.forEach((document, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined || outcome.kind === "indexed") {
+      sorted.indexed.push(document);
+    } else if (outcome.kind === "retry") {
+      sorted.retry.push(document);
+      sorted.retryReasons.set(outcome.reason, (sorted.retryReasons.get(outcome.reason) ?? 0) + 1);
+      if (outcome.reason === "blocked") {
+        sorted.blocked.set(outcome.errorType, (sorted.blocked.get(outcome.errorType) ?? 0) + 1);
+        sorted.blockedSample ??= outcome;
+      } else {
+        sorted.sample ??= outcome;
+      }
+    } else {
+      sorted.rejected.push([document, outcome]);
+    }
+  });
+  return sorted;
 }
 
 /**
@@ -105,6 +154,54 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
     }
   };
 
+  const rejectAll = async (rejected: SortedOutcomes["rejected"], round: Round): Promise<Interrupt | undefined> => {
+    for (const [document, item] of rejected) {
+      const interrupt = await reject(document, { status: item.status, errorType: item.errorType, reason: item.detail }, round);
+      if (interrupt !== undefined) return interrupt;
+    }
+    return undefined;
+  };
+
+  /** A whole request failed transiently: count, log, and wait out the backoff before sending it again. */
+  const backOffWholeRequest = async (
+    error: unknown,
+    request: { documents: number; bytes: number; attempt: number },
+    signal: AbortSignal,
+  ): Promise<void> => {
+    const status = httpStatus(error);
+    const reason = retryReasonOf(status);
+    observer.documentsRetried(request.documents, reason);
+    if (reason === "blocked") observer.operatorActionNeeded(request.documents, `http_${String(status)}`);
+    const delayMs = backoffDelay(request.attempt, deps.retry, random);
+    logger.warn(
+      { err: describeError(error), status, ...request, attempt: request.attempt + 1, delayMs },
+      reason === "blocked"
+        ? "bulk request refused for a reason an operator must fix (privileges?); retrying the whole batch"
+        : "bulk request failed; retrying the whole batch",
+    );
+    await sleep(delayMs, signal);
+  };
+
+  /** Counts and logs the documents of a response sent again; operator errors get their own line and metric. */
+  const reportItemRetries = (sorted: SortedOutcomes, fields: { documents: number; attempt: number; delayMs: number }): void => {
+    for (const [reason, count] of sorted.retryReasons) observer.documentsRetried(count, reason);
+    for (const [errorType, count] of sorted.blocked) observer.operatorActionNeeded(count, errorType);
+    const blocked = sorted.blockedSample;
+    if (blocked !== undefined) {
+      logger.error(
+        { held: sum(sorted.blocked), ...fields, status: blocked.status, errorType: blocked.errorType, reason: blocked.detail },
+        "Elasticsearch refuses documents for a reason an operator must fix (missing or closed index, write block, privileges, data-stream op type); holding them and retrying",
+      );
+    }
+    const sample = sorted.sample;
+    if (sample !== undefined) {
+      logger.warn(
+        { retrying: sorted.retry.length, ...fields, status: sample.status, errorType: sample.errorType, reason: sample.detail },
+        "bulk items failed transiently; retrying them",
+      );
+    }
+  };
+
   /** Sends `initial` (and then its failed part) until settled or interrupted. */
   const settle = async (initial: readonly PendingDocument[], round: Round): Promise<Interrupt | undefined> => {
     let pending = initial;
@@ -122,14 +219,8 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
         if (isAborted(round.signal)) return ABORTED;
         const status = httpStatus(error);
         if (isRetriable(error)) {
-          observer.documentsRetried(pending.length, retryReasonOf(status));
-          const delayMs = backoffDelay(attempt, deps.retry, random);
-          logger.warn(
-            { err: describeError(error), status, documents: pending.length, bytes, attempt: attempt + 1, delayMs },
-            "bulk request failed; retrying the whole batch",
-          );
+          await backOffWholeRequest(error, { documents: pending.length, bytes, attempt }, round.signal);
           attempt++;
-          await sleep(delayMs, round.signal);
           continue;
         }
         if (pending.length > 1) {
@@ -151,57 +242,20 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
         );
       }
 
-      const outcomes = classifyResponse(
-        pending.map((d) => d.action),
-        response,
-      );
-      const indexed: PendingDocument[] = [];
-      const retry: PendingDocument[] = [];
-      const rejected: [PendingDocument, Extract<ItemOutcome, { kind: "rejected" }>][] = [];
-      const retryReasons = new Map<RetryReason, number>();
-      let sample: Extract<ItemOutcome, { kind: "retry" }> | undefined;
-      pending.forEach((document, i) => {
-        const outcome = outcomes[i];
-        if (outcome === undefined || outcome.kind === "indexed") {
-          indexed.push(document);
-        } else if (outcome.kind === "retry") {
-          retry.push(document);
-          retryReasons.set(outcome.reason, (retryReasons.get(outcome.reason) ?? 0) + 1);
-          sample ??= outcome;
-        } else {
-          rejected.push([document, outcome]);
-        }
-      });
+      const sorted = sortOutcomes(pending, classifyResponse(pending.map((d) => d.action), response));
+      const { indexed, retry, rejected } = sorted;
       const outcome: BulkOutcome = retry.length > 0 ? "retry" : rejected.length > 0 ? "partial" : "success";
       observer.bulkCompleted({ outcome, durationMs: now() - started, documents: pending.length, bytes });
 
       settleAsIndexed(indexed, round);
-      for (const [document, item] of rejected) {
-        const interrupt = await reject(
-          document,
-          { status: item.status, errorType: item.errorType, reason: item.detail },
-          round,
-        );
-        if (interrupt !== undefined) return interrupt;
-      }
+      const interrupt = await rejectAll(rejected, round);
+      if (interrupt !== undefined) return interrupt;
       if (retry.length === 0) {
         if (attempt > 0) logger.info({ documents: initial.length, retries: attempt }, "bulk batch settled after retries");
         return undefined;
       }
-      for (const [reason, count] of retryReasons) observer.documentsRetried(count, reason);
       const delayMs = backoffDelay(attempt, deps.retry, random);
-      logger.warn(
-        {
-          retrying: retry.length,
-          documents: pending.length,
-          status: sample?.status,
-          errorType: sample?.errorType,
-          reason: sample?.detail,
-          attempt: attempt + 1,
-          delayMs,
-        },
-        "bulk items failed transiently; retrying them",
-      );
+      reportItemRetries(sorted, { documents: pending.length, attempt: attempt + 1, delayMs });
       attempt++;
       await sleep(delayMs, round.signal);
       pending = retry;

@@ -12,9 +12,11 @@ export type BulkOutcome = "success" | "partial" | "retry" | "failed";
 /**
  * Why documents are sent again, a small fixed set so it can be a metric label:
  * `throttled` (429), `server_error` (5xx), `unavailable` (no answer: connection
- * refused, timeout, unreadable response, auth or routing trouble in front of ES).
+ * refused, timeout, unreadable response, trouble in front of ES), `blocked` (an
+ * operator must act: missing or closed index, write block, privileges, data-stream
+ * op type; see `isOperatorError`).
  */
-export type RetryReason = "throttled" | "server_error" | "unavailable";
+export type RetryReason = "throttled" | "server_error" | "unavailable" | "blocked";
 
 /** A record set aside for good: what the logs and the dead-letter destination show. */
 export interface RejectionEvent {
@@ -48,6 +50,12 @@ export interface SinkObserver {
   documentsIndexed(count: number, byIndex: ReadonlyMap<string, number>): void;
   /** Documents that failed transiently and are being sent again. */
   documentsRetried(count: number, reason: RetryReason): void;
+  /**
+   * Documents (or a whole request) refused for a reason an operator must fix; they are
+   * held and retried (also counted by `documentsRetried` as `blocked`). `errorType` is
+   * Elasticsearch's (`index_not_found_exception`...) or `http_<status>`.
+   */
+  operatorActionNeeded(count: number, errorType: string): void;
   /** A record was permanently rejected (called once per record, whatever the failure policy). */
   documentRejected(event: RejectionEvent): void;
   /** The decoder chose not to send a record (e.g. an empty value); it is acked at once. */
@@ -74,6 +82,7 @@ export const noopObserver: SinkObserver = {
   bulkCompleted: ignore,
   documentsIndexed: ignore,
   documentsRetried: ignore,
+  operatorActionNeeded: ignore,
   documentRejected: ignore,
   recordSkipped: ignore,
   inFlight: ignore,

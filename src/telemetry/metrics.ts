@@ -103,6 +103,8 @@ export interface TransferMetrics {
   /** Documents Elasticsearch acknowledged, per target index (at most 100 index names, then `other`). */
   recordsIndexed(index: string, count: number): void;
   recordsRetried(reason: string, count: number): void;
+  /** Documents held for an operator (missing or closed index, block, privileges), by error type. */
+  operatorErrors(errorType: string, count: number): void;
   recordsRejected(errorType: string, count: number): void;
   recordsDeadLettered(reason: string, count: number): void;
   setBulkInFlight(count: number): void;
@@ -187,6 +189,12 @@ export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
   const rejected = new Counter<"error_type">({
     name: name("records_rejected_total"),
     help: "Records Elasticsearch permanently rejected, by error type.",
+    labelNames: ["error_type"],
+    registers,
+  });
+  const operatorErrors = new Counter<"error_type">({
+    name: name("operator_errors_total"),
+    help: "Documents Elasticsearch refused for a reason an operator must fix (missing or closed index, write block, privileges, data-stream op type), by error type: held and retried, never skipped.",
     labelNames: ["error_type"],
     registers,
   });
@@ -360,6 +368,9 @@ export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
     },
     recordsRetried(reason, count) {
       if (count > 0) retried.inc({ reason: reasons.value(reason) }, count);
+    },
+    operatorErrors(errorType, count) {
+      if (count > 0) operatorErrors.inc({ error_type: errorTypes.value(errorType) }, count);
     },
     recordsRejected(errorType, count) {
       if (count > 0) rejected.inc({ error_type: errorTypes.value(errorType) }, count);

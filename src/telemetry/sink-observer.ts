@@ -19,6 +19,9 @@ export function metricsObserver(metrics: TransferMetrics): SinkObserver {
     documentsRetried(count, reason) {
       metrics.recordsRetried(reason, count);
     },
+    operatorActionNeeded(count, errorType) {
+      metrics.operatorErrors(errorType, count);
+    },
     documentRejected(event) {
       metrics.recordsRejected(event.errorType, 1);
     },

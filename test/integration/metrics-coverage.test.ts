@@ -17,7 +17,12 @@ import { suiteFixture } from "../support/fixture.ts";
  * destination, no Elasticsearch failure): their family is declared, but a labelled
  * counter has no sample before its first increment.
  */
-const EVENT_ONLY = new Set(["kafka_es_transfer_records_dead_lettered_total", "kafka_es_transfer_records_retried_total", "kafka_es_transfer_errors_total"]);
+const EVENT_ONLY = new Set([
+  "kafka_es_transfer_records_dead_lettered_total",
+  "kafka_es_transfer_records_retried_total",
+  "kafka_es_transfer_errors_total",
+  "kafka_es_transfer_operator_errors_total",
+]);
 
 describe("metrics coverage", () => {
   const { es, name: topic, groupId } = suiteFixture("metrics");

@@ -90,6 +90,7 @@ describe("alerts.yml", () => {
       "KafkaEsTransferNoProgress",
       "KafkaEsTransferTimeLagHigh",
       "KafkaEsTransferRecordsRejected",
+      "KafkaEsTransferOperatorActionNeeded",
       "KafkaEsTransferRecordsDeadLettered",
       "KafkaEsTransferRecordsSkipped",
       "KafkaEsTransferBulkFailureRate",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { BulkAction } from "../../../src/pipeline/document.ts";
-import { classifyItem, classifyResponse, describeCause } from "../../../src/sink/bulk-response.ts";
+import { classifyItem, classifyResponse, describeCause, isOperatorError } from "../../../src/sink/bulk-response.ts";
 
 const err = (type: string, reason = "why") => ({ type, reason });
 
@@ -17,9 +17,11 @@ describe("classifyItem", () => {
     });
   });
 
-  test("409 on index is a permanent rejection (only create implies 'already there')", () => {
-    const outcome = classifyItem("index", { status: 409, error: err("version_conflict_engine_exception") });
-    assert.equal(outcome.kind, "rejected");
+  test("409 on index or delete is success too: external versioning says a newer version is there", () => {
+    for (const op of ["index", "delete"] as const) {
+      const outcome = classifyItem(op, { status: 409, error: err("version_conflict_engine_exception", "current version [9] is higher or equal to the one provided [4]") });
+      assert.deepEqual(outcome, { kind: "indexed" }, op);
+    }
   });
 
   test("404 on delete is success, whether the document or the index is missing", () => {
@@ -42,30 +44,40 @@ describe("classifyItem", () => {
     }
   });
 
-  test("401/403 (privileges, write blocks) are retried, not dropped", () => {
-    for (const [status, type] of [[403, "security_exception"], [403, "cluster_block_exception"], [401, "security_exception"]] as const) {
-      const outcome = classifyItem("index", { status, error: err(type) });
-      assert.ok(outcome.kind === "retry", `${status} ${type}`);
-      assert.equal(outcome.reason, "unavailable");
+  test("operator-fixable errors are held and retried as blocked, whatever their status", () => {
+    const cases: [number, string, string][] = [
+      [404, "index_not_found_exception", "no such index [logs] and [action.auto_create_index] is [false]"],
+      [404, "index_not_found_exception", "no such index [logs] and [require_data_stream] request flag is [true] and [logs] is not a data stream"],
+      [400, "index_closed_exception", "closed"],
+      [403, "cluster_block_exception", "index [logs] blocked by: [FORBIDDEN/8/index write (api)];"],
+      [429, "cluster_block_exception", "index [logs] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];"],
+      [403, "security_exception", "action [indices:data/write/bulk[s]] is unauthorized for user [worker]"],
+      [401, "security_exception", "unable to authenticate user"],
+      [400, "illegal_argument_exception", "only write ops with an op_type of create are allowed in data streams"],
+      [400, "illegal_argument_exception", "no write index is defined for alias [logs]. The write index may be explicitly disabled using is_write_index=false or the alias points to multiple indices without one being designated as a write index"],
+      [403, "some_future_exception", "forbidden"],
+    ];
+    for (const [status, type, reason] of cases) {
+      const outcome = classifyItem("index", { status, error: err(type, reason) });
+      assert.ok(outcome.kind === "retry", `${String(status)} ${type}: ${reason}`);
+      assert.equal(outcome.reason, "blocked", `${String(status)} ${type}`);
+      assert.equal(outcome.errorType, type);
     }
+    assert.equal(isOperatorError(404, undefined), true, "a bare 404 says nothing about the document");
   });
 
-  test("permanent item errors are rejected with their type", () => {
-    const cases: [BulkAction["op"], number, string][] = [
-      ["index", 400, "mapper_parsing_exception"],
-      ["index", 400, "document_parsing_exception"],
-      ["create", 400, "illegal_argument_exception"],
-      ["index", 400, "strict_dynamic_mapping_exception"],
-      ["index", 400, "invalid_index_name_exception"],
-      ["index", 404, "index_not_found_exception"],
+  test("what is wrong with the document itself is a permanent rejection", () => {
+    const cases: [number, string, string][] = [
+      [400, "mapper_parsing_exception", "failed to parse field [n] of type [long]"],
+      [400, "document_parsing_exception", "[1:7] failed to parse field [n] of type [long] in document with id 'x'"],
+      [400, "strict_dynamic_mapping_exception", "[1:2] mapping set to strict, dynamic introduction of [x] within [_doc] is not allowed"],
+      [400, "illegal_argument_exception", "Document contains at least one immense term in field=\"f\" (whose UTF8 encoding is longer than the max length 32766)"],
+      [400, "illegal_argument_exception", "Limit of total fields [1000] has been exceeded while adding new fields [1]"],
+      [400, "max_bytes_length_exceeded_exception", "bytes can be at most 32766 in length"],
     ];
-    for (const [op, status, type] of cases) {
-      assert.deepEqual(classifyItem(op, { status, error: err(type) }), {
-        kind: "rejected",
-        status,
-        errorType: type,
-        detail: `${type}: why`,
-      });
+    for (const [status, type, reason] of cases) {
+      const outcome = classifyItem("index", { status, error: err(type, reason) });
+      assert.equal(outcome.kind, "rejected", `${type}: ${reason}`);
     }
   });
 

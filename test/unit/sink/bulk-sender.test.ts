@@ -128,6 +128,36 @@ describe("bulk sender", () => {
     assert.equal(recorded.count("documentRejected"), 0);
   });
 
+  test("an operator error holds the document under skip: retried, counted, logged, never handed to the policy", async () => {
+    const docs = new Docs();
+    const { bulk, calls } = fakeBulk((ids, call) =>
+      ids.map((id) => (id === "d1" && call <= 3 ? { status: 404, type: "index_not_found_exception" } : { status: 201 })),
+    );
+    const { send, recorded } = setup(bulk, "skip");
+    assert.deepEqual(await send(docs.many(3), signal), { kind: "settled" });
+    assert.deepEqual(calls, [["d0", "d1", "d2"], ["d1"], ["d1"], ["d1"]], "held and sent again until the index exists");
+    for (let i = 0; i < 3; i++) assert.equal(docs.acked(`d${i}`), 1);
+    assert.equal(recorded.count("documentRejected"), 0, "never skipped");
+    const held = recorded.calls.filter((c) => c.method === "operatorActionNeeded").map((c) => c.args);
+    assert.deepEqual(held, [[1, "index_not_found_exception"], [1, "index_not_found_exception"], [1, "index_not_found_exception"]]);
+    const retried = recorded.calls.filter((c) => c.method === "documentsRetried").map((c) => c.args);
+    assert.deepEqual(retried, [[1, "blocked"], [1, "blocked"], [1, "blocked"]]);
+    assert.equal(recorded.count("log.error"), 3, "each held round is logged as an error naming the cause");
+  });
+
+  test("a whole request refused 403 (no privilege) is held and counted for the operator", async () => {
+    const docs = new Docs();
+    let call = 0;
+    const bulk: BulkFunction = (body) => {
+      call++;
+      if (call === 1) return Promise.reject(new SinkUnavailableError("bulk request refused: HTTP 403", { statusCode: 403 }));
+      return Promise.resolve(response(idsOf(body).map(() => ({ status: 201 }))));
+    };
+    const { send, recorded } = setup(bulk, "skip");
+    assert.deepEqual(await send(docs.many(2), signal), { kind: "settled" });
+    assert.deepEqual(recorded.calls.filter((c) => c.method === "operatorActionNeeded").map((c) => c.args), [[2, "http_403"]]);
+  });
+
   test("permanent item errors go to the policy; under skip they are acked and never re-sent", async () => {
     const docs = new Docs();
     const { bulk, calls } = fakeBulk((ids) =>

@@ -85,6 +85,7 @@ export function recorder(): { observer: SinkObserver; logger: SinkLogger; record
     bulkCompleted: on("bulkCompleted"),
     documentsIndexed: on("documentsIndexed"),
     documentsRetried: on("documentsRetried"),
+    operatorActionNeeded: on("operatorActionNeeded"),
     documentRejected: on("documentRejected"),
     recordSkipped: on("recordSkipped"),
     inFlight: on("inFlight"),

@@ -32,6 +32,7 @@ describe("createMetrics", () => {
       kafka_es_transfer_records_skipped_total: ["reason"],
       kafka_es_transfer_records_dead_lettered_total: ["reason"],
       kafka_es_transfer_records_rejected_total: ["error_type"],
+      kafka_es_transfer_operator_errors_total: ["error_type"],
       kafka_es_transfer_bulk_requests_total: ["outcome"],
       kafka_es_transfer_rebalances_total: [],
       kafka_es_transfer_commits_total: ["outcome"],

@@ -12,6 +12,7 @@ describe("metricsObserver", () => {
     observer.bulkCompleted({ outcome: "failed", durationMs: 5, documents: 3, bytes: 1000 });
     observer.documentsIndexed(3, new Map([["logs", 2], ["metrics", 1]]));
     observer.documentsRetried(2, "throttled");
+    observer.operatorActionNeeded(4, "index_closed_exception");
     observer.documentRejected({
       topic: "t",
       partition: 0,
@@ -33,6 +34,7 @@ describe("metricsObserver", () => {
     has(/\{index="logs"\} 2/);
     has(/\{index="metrics"\} 1/);
     has(/\{reason="throttled"\} 2/);
+    has(/operator_errors_total\{error_type="index_closed_exception"\} 4/);
     has(/\{error_type="mapper_parsing_exception"\} 1/);
     has(/\{reason="null_value"\} 1/);
     has(/bulk_in_flight 2/);
