@@ -79,6 +79,11 @@ function documentProblems(doc: Config["document"], show: Show): string[] {
     if (owner !== undefined) problems.push(`${path} = ${show(path, name)}: collides with ${owner}`);
     taken.set(name, path);
   };
+  if (doc.opType === "create" && doc.idStrategy === "key") {
+    problems.push(
+      `document.opType = "create": cannot be used with document.idStrategy = "key" (a key's later records would be refused as already there); use opType "index"`,
+    );
+  }
   if (doc.addTimestamp) claim("document.timestampField", doc.timestampField);
   if (doc.metadataField !== "") claim("document.metadataField", doc.metadataField);
   return problems;

@@ -281,7 +281,7 @@ export const configSchema: convict.Schema<Config> = {
   },
   index: {
     template: {
-      doc: "Index name template: {topic} is the topic (lowercased, invalid characters replaced by -); {yyyy.MM.dd}, {yyyy.MM}, {yyyy-MM-dd}, {HH}... are the record's date (tokens yyyy, MM, dd, HH). E.g. \"logs-{topic}-{yyyy.MM.dd}\".",
+      doc: "Index name template: {topic} is the topic (lowercased, invalid characters replaced by -); {yyyy.MM.dd}, {yyyy.MM}, {yyyy-MM-dd}, {HH}... are the record's date (tokens yyyy, MM, dd, HH; 1970-01-01 for a record without a timestamp). E.g. \"logs-{topic}-{yyyy.MM.dd}\".",
       format: INDEX_TEMPLATE,
       default: "{topic}",
       env: "INDEX_TEMPLATE",
@@ -307,19 +307,19 @@ export const configSchema: convict.Schema<Config> = {
   },
   document: {
     opType: {
-      doc: "Bulk operation: \"index\" (overwrite) or \"create\" (required by data streams; an existing id counts as done).",
+      doc: "Bulk operation: \"index\" (overwrite) or \"create\" (required by data streams; an existing id counts as done; not with idStrategy \"key\").",
       format: ["index", "create"],
       default: "index",
       env: "ES_OP_TYPE",
     },
     idStrategy: {
-      doc: "Document _id: \"coordinates\" = <topic>-<partition>-<offset> (redelivery overwrites, no duplicates); \"key\" = the record key (keyless records use coordinates); \"none\" = Elasticsearch chooses (redelivery duplicates).",
+      doc: "Document _id: \"coordinates\" = <topic>-<partition>-<offset> (redelivery overwrites, no duplicates; a deleted and recreated topic reuses these ids); \"key\" = the record key (keyless records use coordinates), written with the offset as external version so the latest record per key wins even when an older one is retried later (a recreated topic restarts offsets: clear its index first); \"none\" = Elasticsearch chooses (redelivery duplicates).",
       format: ["coordinates", "key", "none"],
       default: "coordinates",
       env: "DOC_ID_STRATEGY",
     },
     timestampField: {
-      doc: "Top-level field set to the Kafka record timestamp (ISO-8601 UTC) when a document lacks it.",
+      doc: "Top-level field set to the Kafka record timestamp (ISO-8601 UTC) when a document lacks it. A record without a timestamp (-1) is dated 1970-01-01T00:00:00Z here and in dated index names: never the clock, so a redelivery lands in the same index.",
       format: FIELD_NAME,
       default: "@timestamp",
       env: "DOC_TIMESTAMP_FIELD",

@@ -28,7 +28,9 @@ export type OpType = "index" | "create";
 /**
  * coordinates: `<topic>-<partition>-<offset>`, redelivery overwrites (no duplicates).
  * key: the record key (UTF-8, or base64 when not valid UTF-8); keyless records fall
- *   back to coordinates. The latest record per key wins.
+ *   back to coordinates. The latest record per key wins, by offset: writes and deletes
+ *   carry the offset as an external version, so a stale retry never overwrites a newer
+ *   value (offsets compare within one partition: keep a key on one partition).
  * none: Elasticsearch picks ids; a redelivered record is indexed twice.
  */
 export type IdStrategy = "coordinates" | "key" | "none";
@@ -55,8 +57,6 @@ export interface DecoderOptions {
   readonly messageField?: string;
   /** Default "skip". */
   readonly tombstones?: TombstonePolicy;
-  /** Clock for records without a usable timestamp; default Date.now. */
-  readonly now?: () => number;
 }
 
 export interface Decoder {
@@ -150,7 +150,6 @@ export function createDecoder(options: DecoderOptions): Decoder {
   const metadataField = options.metadataField ?? "";
   const messageField = options.messageField ?? "message";
   const tombstones = options.tombstones ?? "skip";
-  const now = options.now ?? Date.now;
 
   // Key 0: the timestamp field, key 1: the metadata field (never found when "").
   const scanner = createJsonObjectScanner(metadataField === "" ? [timestampField] : [timestampField, metadataField]);
@@ -170,11 +169,14 @@ export function createDecoder(options: DecoderOptions): Decoder {
     return lastIso;
   }
 
-  function documentId(record: KafkaRecord): string | undefined {
-    if (idStrategy === "none") return undefined;
+  /** The id and, for key ids, the external version (the offset) that keeps stale writes out. */
+  function documentIdentity(record: KafkaRecord): Pick<BulkAction, "id" | "version"> {
+    if (idStrategy === "none") return { id: undefined };
     // An empty key is no key: Elasticsearch refuses an empty _id.
-    if (idStrategy === "key" && record.key !== null && record.key.length > 0) return keyId(record.key);
-    return `${record.topic}-${String(record.partition)}-${record.offset}`;
+    if (idStrategy === "key" && record.key !== null && record.key.length > 0) {
+      return { id: keyId(record.key), version: record.offset };
+    }
+    return { id: `${record.topic}-${String(record.partition)}-${record.offset}` };
   }
 
   function metadata(record: KafkaRecord): string {
@@ -251,6 +253,8 @@ export function createDecoder(options: DecoderOptions): Decoder {
       op: "delete",
       index: router.route(record.topic, ts),
       id: keyId(record.key),
+      // Versioned like the writes: a delete older than the document's value does not remove it.
+      version: record.offset,
       source: undefined,
     };
     return { kind: "document", action };
@@ -258,12 +262,13 @@ export function createDecoder(options: DecoderOptions): Decoder {
 
   return {
     decode(record: KafkaRecord): DecodeResult {
-      const ts = effectiveTimestamp(record.timestamp, now);
+      // Deterministic for records without a timestamp (the epoch), so a redelivery is identical.
+      const ts = effectiveTimestamp(record.timestamp);
       if (record.value === null) return tombstone(record, ts);
       const action: BulkAction = {
         op: opType,
         index: router.route(record.topic, ts),
-        id: documentId(record),
+        ...documentIdentity(record),
         source: source(record, record.value, ts),
       };
       return { kind: "document", action };

@@ -7,6 +7,12 @@ export interface BulkAction {
   /** Undefined lets Elasticsearch choose the id (duplicates possible on redelivery). */
   readonly id: string | undefined;
   /**
+   * External version (a decimal int64, the record's Kafka offset), set with key ids: a
+   * write carrying an older offset than the document's is refused with 409, so a stale
+   * record retried after a newer one succeeded never overwrites it.
+   */
+  readonly version?: string;
+  /**
    * The document as JSON, absent for `delete`: UTF-8 bytes (the decoder's fast path
    * hands on the record's own bytes, never decoded to a string) or text.
    */

@@ -19,8 +19,6 @@ export interface RouterOptions {
   readonly topicMap?: Readonly<Record<string, string>>;
   /** Zone for date tokens: "UTC" (default) or a fixed offset "±HH:MM". */
   readonly timezone?: string;
-  /** Clock used when a record has no usable timestamp; default Date.now. */
-  readonly now?: () => number;
 }
 
 export interface Router {
@@ -79,7 +77,6 @@ export function createRouter(options: RouterOptions = {}): Router {
     throw new ConfigError(`index timezone ${JSON.stringify(timezone)}: must be "UTC" or an offset like "+02:00"`);
   }
   const offsetMs = offsetMinutes * 60_000;
-  const now = options.now ?? Date.now;
 
   // The prefix is literal (checked above), so prefix + template is itself a template:
   // the length budget and the leading-character rules then apply to the whole name.
@@ -112,7 +109,8 @@ export function createRouter(options: RouterOptions = {}): Router {
 
   return {
     route(topic: string, timestampMs: number): string {
-      const ts = effectiveTimestamp(timestampMs, now);
+      // A record without a usable timestamp gets a fixed date, never the clock (see timestamp.ts).
+      const ts = effectiveTimestamp(timestampMs);
       const route = lookup(topic, ts);
       if (ts < route.start || ts >= route.end) refresh(route, ts);
       return route.index;

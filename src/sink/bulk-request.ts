@@ -2,11 +2,16 @@ import type { BulkAction, PendingDocument } from "../pipeline/document.ts";
 
 /**
  * The action-and-metadata line of one bulk item, without its newline. Only index
- * and id are user data; JSON.stringify escapes them.
+ * and id are user data; JSON.stringify escapes them. A `version` adds external
+ * versioning (`version_type: external`).
  */
 export function actionLine(action: BulkAction): string {
   const meta = action.id === undefined ? { _index: action.index } : { _index: action.index, _id: action.id };
-  return JSON.stringify({ [action.op]: meta });
+  const line = JSON.stringify({ [action.op]: meta });
+  if (action.version === undefined) return line;
+  // Written as a raw JSON number: an int64 offset may exceed 2^53, so it never becomes a JS number.
+  if (!/^\d{1,19}$/.test(action.version)) throw new TypeError(`invalid external version ${JSON.stringify(action.version)}`);
+  return `${line.slice(0, -2)},"version":${action.version},"version_type":"external"}}`;
 }
 
 /**

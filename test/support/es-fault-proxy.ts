@@ -31,6 +31,8 @@ export interface FaultPhase {
   readonly requestRatio?: number;
   /** Fraction of the items of each forwarded bulk request answered 429 and not written. */
   readonly itemRejectRatio?: number;
+  /** Items whose action or source line matches are answered 429 and not written, too. */
+  readonly itemRejectPattern?: RegExp;
 }
 
 export interface FaultProxyStats {
@@ -203,8 +205,10 @@ export async function startEsFaultProxy(options: EsFaultProxyOptions): Promise<E
   };
 
   /** Forwards the items not chosen for rejection, then answers every item in request order. */
-  const forwardWithRejections = async (request: http.IncomingMessage, response: http.ServerResponse, items: BulkItem[], ratio: number): Promise<void> => {
-    const rejected = items.map(() => random() < ratio);
+  const forwardWithRejections = async (request: http.IncomingMessage, response: http.ServerResponse, items: BulkItem[], phase: FaultPhase): Promise<void> => {
+    const ratio = phase.itemRejectRatio ?? 0;
+    const pattern = phase.itemRejectPattern;
+    const rejected = items.map((item) => random() < ratio || (pattern?.test(item.lines.join("\n")) ?? false));
     const kept = items.filter((_, i) => rejected[i] !== true);
     stats.injectedItemRejections += items.length - kept.length;
     stats.forwardedItems += kept.length;
@@ -232,15 +236,14 @@ export async function startEsFaultProxy(options: EsFaultProxyOptions): Promise<E
       injectRequestFault(response, phase.requestStatus);
       return;
     }
-    const ratio = phase?.itemRejectRatio ?? 0;
     const body = request.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw;
-    if (ratio <= 0) {
+    if (phase === undefined || ((phase.itemRejectRatio ?? 0) <= 0 && phase.itemRejectPattern === undefined)) {
       stats.forwardedItems += parseBulkBody(body.toString("utf8")).length;
       const upstream = await forward(request, body);
       reply(response, upstream.status, copyHeaders(upstream.headers), upstream.body);
       return;
     }
-    await forwardWithRejections(request, response, parseBulkBody(body.toString("utf8")), ratio);
+    await forwardWithRejections(request, response, parseBulkBody(body.toString("utf8")), phase);
   };
 
   const handle = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {

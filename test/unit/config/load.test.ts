@@ -109,10 +109,11 @@ describe("loadConfig: environment", () => {
 
   test("enumerations, topic map and timezone", () => {
     const c = load({
-      env: { ES_OP_TYPE: "create", DOC_ID_STRATEGY: "key", INDEX_TOPIC_MAP: '{"orders":"shop-{yyyy.MM}"}', INDEX_TIMEZONE: "+02:00", LOG_LEVEL: "silent" },
+      env: { ES_OP_TYPE: "create", DOC_ID_STRATEGY: "none", INDEX_TOPIC_MAP: '{"orders":"shop-{yyyy.MM}"}', INDEX_TIMEZONE: "+02:00", LOG_LEVEL: "silent" },
     });
     assert.equal(c.document.opType, "create");
-    assert.equal(c.document.idStrategy, "key");
+    assert.equal(c.document.idStrategy, "none");
+    assert.equal(load({ env: { DOC_ID_STRATEGY: "key" } }).document.idStrategy, "key");
     assert.deepEqual(c.index.topicMap, { orders: "shop-{yyyy.MM}" });
     assert.equal(c.index.timezone, "+02:00");
     assert.equal(c.telemetry.logLevel, "silent");
@@ -246,6 +247,7 @@ describe("loadConfig: rejected values", () => {
     fails({ env: { DOC_METADATA_FIELD: "message" } }, 'document.metadataField = "message": collides with document.messageField');
     fails({ env: { DOC_TIMESTAMP_FIELD: "message_base64" } }, "document.timestampField", "collides");
     fails({ env: { BULK_RETRY_INITIAL_MS: "5000", BULK_RETRY_MAX_MS: "1000" } }, "bulk.retryInitialMs = 5000: must not exceed bulk.retryMaxMs (1000)");
+    fails({ env: { ES_OP_TYPE: "create", DOC_ID_STRATEGY: "key" } }, 'document.opType = "create": cannot be used with document.idStrategy = "key"');
   });
 
   test("valid SASL and API key settings pass", () => {

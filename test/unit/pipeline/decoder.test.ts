@@ -220,14 +220,22 @@ describe("decoder: ids and operations", () => {
     assert.equal(action(d.decode(record("x", { topic: "App" }))).index, "logs-app-2024.03.05");
   });
 
-  test("a record without a usable timestamp uses the clock", () => {
-    const now = Date.parse("2025-01-02T03:04:05.000Z");
-    const d = createDecoder({ router: createRouter({ template: "{topic}-{yyyy}" }), now: () => now, metadataField: "kafka" });
+  test("a record without a usable timestamp is dated the epoch (index and field), so its redelivery is identical", () => {
+    const d = createDecoder({ router: createRouter({ template: "{topic}-{yyyy.MM.dd}" }), metadataField: "kafka" });
     const result = d.decode(record('{"a":1}', { timestamp: -1 }));
-    assert.equal(action(result).index, "orders-2025");
+    assert.equal(action(result).index, "orders-1970.01.01");
     const out = doc(result);
-    assert.equal(out["@timestamp"], "2025-01-02T03:04:05.000Z");
-    assert.equal((out.kafka as Record<string, unknown>).timestamp, undefined);
+    assert.equal(out["@timestamp"], "1970-01-01T00:00:00.000Z");
+    assert.equal((out.kafka as Record<string, unknown>).timestamp, undefined, "the metadata shows there was none");
+    assert.deepEqual(d.decode(record('{"a":1}', { timestamp: -1 })), result);
+  });
+
+  test("key ids carry the offset as external version; other ids none", () => {
+    const keyed = action(decoder({ idStrategy: "key" }).decode(record("{}", { key: Buffer.from("k1") })));
+    assert.equal(keyed.version, "42");
+    assert.equal(action(decoder({ idStrategy: "key" }).decode(record("{}"))).version, undefined, "keyless: coordinates, no version");
+    assert.equal(action(decoder().decode(record("{}", { key: Buffer.from("k1") }))).version, undefined);
+    assert.equal(action(decoder({ idStrategy: "none" }).decode(record("{}"))).version, undefined);
   });
 });
 
@@ -237,11 +245,12 @@ describe("decoder: tombstones", () => {
   });
 
   test("delete by key with the key strategy", () => {
-    const d = decoder({ tombstones: "delete", idStrategy: "key", opType: "create" });
+    const d = decoder({ tombstones: "delete", idStrategy: "key" });
     assert.deepEqual(action(d.decode(record(null, { key: Buffer.from("k1") }))), {
       op: "delete",
       index: "orders",
       id: "k1",
+      version: "42",
       source: undefined,
     });
   });

@@ -135,13 +135,14 @@ describe("router: date templates", () => {
     assert.equal(hourly.route("t", at("2024-01-01T00:15:00.000Z")), "t-06");
   });
 
-  test("a record without a usable timestamp uses the clock", () => {
-    const now = at("2024-07-01T10:00:00.000Z");
-    const router = createRouter({ template: "{topic}-{yyyy.MM.dd}", now: () => now });
-    assert.equal(router.route("t", -1), "t-2024.07.01");
-    assert.equal(router.route("t", Number.NaN), "t-2024.07.01");
-    assert.equal(router.route("t", Number.POSITIVE_INFINITY), "t-2024.07.01");
+  test("a record without a usable timestamp is dated the epoch, never the clock: a redelivery lands in the same index", () => {
+    const router = createRouter({ template: "{topic}-{yyyy.MM.dd}" });
+    assert.equal(router.route("t", -1), "t-1970.01.01");
+    assert.equal(router.route("t", Number.NaN), "t-1970.01.01");
+    assert.equal(router.route("t", Number.POSITIVE_INFINITY), "t-1970.01.01");
     assert.equal(router.route("t", at("2024-03-05T00:00:00.000Z")), "t-2024.03.05");
+    assert.equal(router.route("t", -1), "t-1970.01.01", "the same, whenever it is asked");
+    assert.equal(createRouter({ template: "{topic}-{yyyy.MM.dd}", timezone: "-05:00" }).route("t", -1), "t-1969.12.31");
   });
 });
 

@@ -16,6 +16,16 @@ describe("bulk request body", () => {
     assert.equal(actionLine({ op: "index", index: "logs", id: "t-0-1", source: "{}" }), '{"index":{"_index":"logs","_id":"t-0-1"}}');
     assert.equal(actionLine({ op: "create", index: "logs", id: "x", source: "{}" }), '{"create":{"_index":"logs","_id":"x"}}');
     assert.equal(actionLine({ op: "delete", index: "logs", id: "x", source: undefined }), '{"delete":{"_index":"logs","_id":"x"}}');
+    // External versions are raw JSON numbers, exact beyond 2^53.
+    assert.equal(
+      actionLine({ op: "index", index: "logs", id: "k", version: "9223372036854775807", source: "{}" }),
+      '{"index":{"_index":"logs","_id":"k","version":9223372036854775807,"version_type":"external"}}',
+    );
+    assert.equal(
+      actionLine({ op: "delete", index: "logs", id: "k", version: "0", source: undefined }),
+      '{"delete":{"_index":"logs","_id":"k","version":0,"version_type":"external"}}',
+    );
+    assert.throws(() => actionLine({ op: "index", index: "logs", id: "k", version: "1e3", source: "{}" }), /invalid external version/);
   });
 
   test("no _id when the id is undefined", () => {
