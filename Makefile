@@ -11,7 +11,7 @@ SERVICES := test/infra/services.sh
 STAMP := node_modules/.install-stamp
 
 .PHONY: help install build lint typecheck test test-unit test-integration services-up services-down \
-        services-status demo bench tools clean
+        services-status demo bench tools clean image test-image manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ $(STAMP): package.json package-lock.json
 install: $(STAMP) ## install dependencies and the project's Node.js (npm ci)
 
 tools: ## install the system tools the tests use (promtool, kcat) when missing
-	@bash test/infra/ensure-tools.sh promtool kcat
+	@bash test/infra/ensure-tools.sh promtool kcat kubectl
 
 build: $(STAMP) ## compile TypeScript to dist/
 	npm run --silent build
@@ -63,6 +63,28 @@ bench: $(STAMP) build ## benchmark: ES ceiling, Kafka ceiling, worker, naive bas
 	bash test/infra/ensure-tools.sh kcat rsvg-convert
 	bash $(SERVICES) up
 	KES_WORKER_ENTRY=dist/main.js flock -s /tmp/kes-servers.lock $(NODE) test/bench/run.ts
+
+IMAGE ?= localhost/kafka-es-transfer:local
+CONTAINER_TOOLS := podman buildah runc mmdebstrap
+
+image: ## build the container image $(IMAGE): docker where it is the only engine, else podman (on local stand-in bases)
+	@if command -v docker >/dev/null 2>&1 && ! command -v podman >/dev/null 2>&1; then \
+	  docker build -f docker/Dockerfile -t $(IMAGE) . ; \
+	else \
+	  bash test/infra/ensure-tools.sh $(CONTAINER_TOOLS) && \
+	  bash test/infra/podman.sh bases && \
+	  bash test/infra/podman.sh build $(IMAGE) && \
+	  echo "image $(IMAGE): $$(bash test/infra/podman.sh podman image inspect --format '{{.Size}}' $(IMAGE) | awk '{printf "%.1f MB", $$1/1e6}')"; \
+	fi
+
+test-image: $(STAMP) tools ## build the image with podman and smoke-test the container against the real servers
+	bash test/infra/ensure-tools.sh $(CONTAINER_TOOLS)
+	bash test/infra/podman.sh bases
+	bash test/infra/podman.sh build $(IMAGE)
+	KES_IMAGE=$(IMAGE) bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec 'test/image/**/*.test.ts'
+
+manifests: $(STAMP) ## regenerate docker/kubernetes/base/prometheus-rule.yaml from docker/prometheus/alerts.yml
+	$(NODE) test/deploy/prometheus-rule.ts
 
 clean: ## remove build output (keeps the cached servers)
 	rm -rf dist

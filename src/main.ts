@@ -13,6 +13,7 @@ import { startApp } from "./app.ts";
 import { loadConfig } from "./config/load.ts";
 import { redactedConfig } from "./config/redact.ts";
 import { ConfigError, describeError } from "./errors.ts";
+import { runHealthcheck } from "./telemetry/healthcheck.ts";
 import { createLogger } from "./telemetry/logger.ts";
 
 const USAGE = `usage: kafka-es-transfer <command> [--config FILE]
@@ -21,6 +22,8 @@ commands:
   start          run the worker until SIGTERM or SIGINT
   check-config   print the effective configuration (secrets redacted) and exit;
                  exits 2 when the configuration is invalid
+  healthcheck    ask a running worker's /healthz (METRICS_PORT); exit 0 when healthy
+                 (the container image's HEALTHCHECK)
 
 configuration: config/default.json, then --config FILE (or CONFIG_FILE), then
 environment variables (KAFKA_BROKERS, KAFKA_GROUP_ID, KAFKA_TOPICS,
@@ -46,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  if (command !== "start" && command !== "check-config") {
+  if (command !== "start" && command !== "check-config" && command !== "healthcheck") {
     process.stderr.write(`kafka-es-transfer: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
@@ -65,6 +68,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === "check-config") {
     process.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
     return 0;
+  }
+
+  if (command === "healthcheck") {
+    const outcome = await runHealthcheck(config.telemetry.metricsHost, config.telemetry.metricsPort);
+    process.stdout.write(`${outcome.message}\n`);
+    return outcome.healthy ? 0 : 1;
   }
 
   const logger = createLogger({ level: config.telemetry.logLevel });

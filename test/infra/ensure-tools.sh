@@ -4,12 +4,16 @@
 #   promtool      checks the alert rules and scrape config (package prometheus)
 #   kcat          produces and consumes from the shell (package kcat)
 #   rsvg-convert  renders the benchmark chart to PNG (package librsvg2-bin)
+#   podman buildah runc mmdebstrap
+#                 build and run the container image (make image, make test-image)
+#   kubectl       renders the Kubernetes manifests offline (package kubectl)
 set -euo pipefail
 package_of() {
   case "$1" in
     promtool) echo prometheus ;;
     kcat) echo kcat ;;
     rsvg-convert) echo librsvg2-bin ;;
+    podman|buildah|runc|mmdebstrap|kubectl) echo "$1" ;;
     *) echo "ensure-tools: unknown tool \"$1\"" >&2; exit 2 ;;
   esac
 }
@@ -24,8 +28,10 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "ensure-tools: installing ${missing[*]} from Debian's packages"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Other jobs on the machine may hold dpkg's lock for a while: wait for it instead of failing.
+apt_opts=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+apt-get "${apt_opts[@]}" update -qq >/dev/null
+apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The prometheus package may start a server as a service; only promtool is wanted.
 if [[ " ${missing[*]} " == *" prometheus "* ]]; then
   if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
