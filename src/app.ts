@@ -78,7 +78,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const lagMonitor = new LagMonitor(
     () => reader.admin,
     () => reader.assignment,
-    { groupId: config.kafka.groupId, intervalMs: config.kafka.lagIntervalMs, fromBeginning: config.kafka.fromBeginning },
+    (topic, partition) => reader.startOffset(topic, partition),
+    { groupId: config.kafka.groupId, intervalMs: config.kafka.lagIntervalMs },
     logger,
     (lags) => {
       watchdog.beat("lag");

@@ -13,6 +13,7 @@ import { startApp } from "./app.ts";
 import { loadConfig } from "./config/load.ts";
 import { redactedConfig } from "./config/redact.ts";
 import { ConfigError, describeError } from "./errors.ts";
+import { installCrashGuard } from "./telemetry/crash-guard.ts";
 import { runHealthcheck } from "./telemetry/healthcheck.ts";
 import { createLogger } from "./telemetry/logger.ts";
 
@@ -77,6 +78,11 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const logger = createLogger({ level: config.telemetry.logLevel });
+  installCrashGuard(logger, (code) => {
+    process.exitCode = code;
+    // Let pino flush the fatal line first.
+    setTimeout(() => process.exit(code), 200).unref();
+  });
   let app;
   try {
     app = await startApp(config, logger);

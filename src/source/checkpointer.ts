@@ -114,6 +114,11 @@ class Tracker {
   pending = 0;
   /** End offset of the most recently tracked batch (even if already shifted out). */
   #lastEnd: bigint | undefined;
+  /**
+   * Where the next fetch should start: the seeded broker position, then the end of each
+   * tracked batch + 1. A fetch that starts above it skipped records (see `track`).
+   */
+  position: bigint | undefined;
   // Segments in fetch order. Only as many as batches in flight (tens to hundreds), so
   // Array#shift is cheap here.
   readonly #segments: Segment[] = [];
@@ -128,8 +133,13 @@ class Tracker {
     return this.#segments.length;
   }
 
+  get hasSegments(): boolean {
+    return this.#segments.length > 0;
+  }
+
   track(start: bigint, end: bigint, count: number): Segment {
     if (this.#lastEnd !== undefined && start <= this.#lastEnd) this.#rewind(start);
+    this.position = end + 1n;
     const segment = new Segment(this, start, end, count);
     this.#segments.push(segment);
     this.pending += count;
@@ -179,6 +189,15 @@ class Tracker {
   }
 }
 
+/** Records a fetch skipped: offsets `from` (inclusive) to `to` (exclusive) were never read. */
+export interface SkippedRange {
+  readonly topic: string;
+  readonly partition: number;
+  readonly from: string;
+  readonly to: string;
+  readonly count: number;
+}
+
 function parseOffset(value: string, what: string): bigint {
   // BigInt("") is 0n and BigInt(" 7 ") is 7n: insist on a plain decimal.
   if (!/^-?\d+$/.test(value)) throw new RangeError(`${what} is not a decimal offset: "${value}"`);
@@ -189,6 +208,16 @@ export class Checkpointer {
   #epoch = 0;
   #ownerships = 0;
   readonly #trackers = new Map<string, Tracker>();
+  #onSkipped: ((range: SkippedRange) => void) | undefined;
+
+  /**
+   * Called when a fetch started above this member's position for the partition: the
+   * records in between were never read (retention deleted them and kafkajs reset the
+   * position). One listener; a second call replaces the first.
+   */
+  onSkipped(listener: (range: SkippedRange) => void): void {
+    this.#onSkipped = listener;
+  }
 
   /** Bumped on every assignment; lets callers recognise work from an older generation. */
   get epoch(): number {
@@ -225,6 +254,38 @@ export class Checkpointer {
     return this.#trackers.has(partitionKey(topic, partition));
   }
 
+  /**
+   * Records where the broker will make this member fetch from next: the group's
+   * committed offset, or where a group that never committed starts, or the log start
+   * when retention deleted the committed position. Called on every assignment.
+   *
+   * It becomes the reference for skip detection. With nothing in flight it is also
+   * safe to commit (nothing below it is pending here, and the group resumes there
+   * anyway), so a group that never committed gets its start point committed, and its
+   * lag is measured from where it really started.
+   */
+  seedPosition(topic: string, partition: number, offset: string): void {
+    const tracker = this.#trackers.get(partitionKey(topic, partition));
+    if (tracker === undefined) return;
+    const value = parseOffset(offset, "position");
+    if (value < 0n) throw new RangeError(`position must not be negative: "${offset}"`);
+    tracker.position = value;
+    if (!tracker.hasSegments && (tracker.safe === undefined || tracker.safe < value)) tracker.safe = value;
+  }
+
+  /** Where this member expects to fetch the partition from next, when known. */
+  positionOf(topic: string, partition: number): string | undefined {
+    return this.#trackers.get(partitionKey(topic, partition))?.position?.toString();
+  }
+
+  /**
+   * The offset that would be committed now (everything below it settled or seeded), if
+   * any: for a partition the group never committed, where this member started it.
+   */
+  safeOffset(topic: string, partition: number): string | undefined {
+    return this.#trackers.get(partitionKey(topic, partition))?.safe?.toString();
+  }
+
   /** Records the offset the group last committed (read from the broker), if known. */
   seedCommitted(topic: string, partition: number, offset: string): void {
     const tracker = this.#trackers.get(partitionKey(topic, partition));
@@ -242,6 +303,9 @@ export class Checkpointer {
    * at or below the previous batch's end means the fetch position was reset. `count`
    * may be 0 (only control or filtered records): the segment is complete at once, so
    * the offsets it spans become committable.
+   * With `checkSkip`, `firstOffset` must be the offset the fetch asked for: a fetch that
+   * starts above the tracked position means records were skipped, and `onSkipped` says
+   * which (a compacted topic's holes are inside batches, never before the fetch offset).
    * Returns undefined when the partition is not assigned: the caller drops the batch.
    */
   track(
@@ -250,6 +314,7 @@ export class Checkpointer {
     firstOffset: string,
     lastOffset: string,
     count: number,
+    checkSkip = false,
   ): SegmentHandle | undefined {
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new RangeError(`record count must be a non-negative integer, got ${String(count)}`);
@@ -258,7 +323,18 @@ export class Checkpointer {
     const end = parseOffset(lastOffset, "lastOffset");
     if (end < start) throw new RangeError(`lastOffset ${lastOffset} is below firstOffset ${firstOffset}`);
     const tracker = this.#trackers.get(partitionKey(topic, partition));
-    return tracker?.track(start, end, count);
+    if (tracker === undefined) return undefined;
+    const expected = tracker.position;
+    if (checkSkip && expected !== undefined && start > expected) {
+      this.#onSkipped?.({
+        topic,
+        partition,
+        from: expected.toString(),
+        to: start.toString(),
+        count: Number(start - expected),
+      });
+    }
+    return tracker.track(start, end, count);
   }
 
   /**

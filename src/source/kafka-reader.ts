@@ -3,7 +3,12 @@ import type { Logger } from "pino";
 import { describeError } from "../errors.ts";
 import type { BoundedQueue } from "../pipeline/bounded-queue.ts";
 import type { QueuedRecord, TopicPartition } from "../pipeline/record.ts";
-import type { Checkpointer, CommitRequest } from "./checkpointer.ts";
+import { partitionKey } from "../pipeline/record.ts";
+import type { Checkpointer, CommitRequest, SkippedRange } from "./checkpointer.ts";
+import { createGroupConsumer, type GroupConsumerHandlers } from "./group-consumer.ts";
+import { OffsetCommitter } from "./offset-committer.ts";
+import { PartitionSeeder } from "./partition-seeder.ts";
+import { applyPlan, mayEnqueue, planPauses, type PausePlan } from "./pause-controller.ts";
 import { toKafkaRecord } from "./record-conversion.ts";
 import { sameTopics, selectTopics, type TopicSelection } from "./topic-selection.ts";
 
@@ -22,6 +27,8 @@ export interface ReaderOptions {
   readonly topicRefreshIntervalMs: number;
   /** How long a topic-set change may wait for in-flight records before re-subscribing. */
   readonly drainTimeoutMs: number;
+  /** First delay before retrying a failed consumer start, commit or seed; doubles up to 30 s. */
+  readonly retryInitialMs?: number;
 }
 
 /** What the reader reports; the composition root turns it into metrics. */
@@ -31,16 +38,24 @@ export interface ReaderObserver {
   pausedChanged(pausedPartitions: number): void;
   committed(outcome: "success" | "failure", requests: readonly CommitRequest[]): void;
   groupMembershipChanged(joined: boolean): void;
+  /** Records deleted by retention before this group read them. */
+  recordsLost(range: SkippedRange): void;
   /** Called whenever the fetch loop or the heartbeat turns: feeds the liveness check. */
   beat(loop: "fetch" | "heartbeat" | "commit"): void;
 }
 
+const RETRY_MAX_MS = 30_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /**
  * The Kafka edge of the pipeline. `eachBatch` only converts, tracks and enqueues, then
  * returns, because kafkajs has no background heartbeat: a slow callback would get the
- * member expelled. Back-pressure is `pause()`/`resume()` driven by the bounded queue;
- * a paused consumer keeps heartbeating, so it keeps its partitions.
+ * member expelled. Back-pressure is `pause()`/`resume()` driven by the bounded queue
+ * (see pause-controller.ts); commits go through the OffsetCommitter, and every
+ * assignment is seeded from the broker by the PartitionSeeder before it is fetched.
  */
 export class KafkaReader {
   readonly #kafka: Kafka;
@@ -49,18 +64,18 @@ export class KafkaReader {
   readonly #options: ReaderOptions;
   readonly #logger: Logger;
   readonly #observer: ReaderObserver;
+  readonly #committer: OffsetCommitter;
+  readonly #seeder: PartitionSeeder;
+  readonly #retryInitialMs: number;
 
   #admin: Admin | undefined;
   #consumer: Consumer | undefined;
   #topics: string[] = [];
   #assignment: TopicPartition[] = [];
   #joined = false;
-  #paused = false;
-  #running = false;
   #stopping = false;
   #commitTimer: NodeJS.Timeout | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
-  #commitChain: Promise<void> = Promise.resolve();
   #resubscribing: Promise<void> | undefined;
   #fatal: ((error: Error) => void) | undefined;
 
@@ -78,12 +93,46 @@ export class KafkaReader {
     this.#options = options;
     this.#logger = logger;
     this.#observer = observer;
-    queue.onSaturationChange((saturated) => {
-      // While stopping or re-subscribing, fetching stays paused whatever the queue says.
-      this.#setPaused(saturated || this.#stopping || this.#resubscribing !== undefined);
+    this.#retryInitialMs = options.retryInitialMs ?? 500;
+    const retry = { retryInitialMs: this.#retryInitialMs, retryMaxMs: RETRY_MAX_MS };
+    this.#committer = new OffsetCommitter(
+      checkpointer,
+      {
+        mayCommit: (r) => this.#seeder.isSeeded(r.topic, r.partition),
+        committed: (outcome, requests) => {
+          observer.committed(outcome, requests);
+        },
+      },
+      retry,
+      logger,
+    );
+    this.#seeder = new PartitionSeeder(
+      () => this.#admin,
+      checkpointer,
+      { groupId: options.groupId, fromBeginning: options.fromBeginning, ...retry },
+      {
+        seek: (topic, partition, offset) => {
+          this.#seek(topic, partition, offset);
+        },
+        lost: (range) => {
+          this.reportLost(range);
+        },
+        seeded: () => {
+          this.#reconcilePauses();
+        },
+        commitsSettled: () => this.#committer.settled(),
+      },
+      logger,
+    );
+    checkpointer.onSkipped((range) => {
+      this.reportLost(range);
+    });
+    queue.onSaturationChange(() => {
+      this.#reconcilePauses();
     });
   }
 
+  /** True while a member of the consumer group with an assignment (readiness). */
   get joined(): boolean {
     return this.#joined;
   }
@@ -96,9 +145,31 @@ export class KafkaReader {
     return this.#assignment;
   }
 
+  /** The admin client the lag monitor shares (one connection is enough). */
+  get admin(): Admin | undefined {
+    return this.#admin;
+  }
+
+  /**
+   * What this member would commit for a partition now: for one the group never
+   * committed, where it started. The lag monitor measures from it until a commit lands.
+   */
+  startOffset(topic: string, partition: number): string | undefined {
+    return this.#checkpointer.safeOffset(topic, partition);
+  }
+
   /** Called once if the consumer dies in a way kafkajs will not recover from. */
   onFatal(listener: (error: Error) => void): void {
     this.#fatal = listener;
+  }
+
+  /** Records deleted by retention before they were read: counted and logged loudly. */
+  reportLost(range: SkippedRange): void {
+    this.#observer.recordsLost(range);
+    this.#logger.error(
+      { topic: range.topic, partition: range.partition, fromOffset: range.from, toOffset: range.to, records: range.count },
+      "records were deleted by retention before this group read them: they are lost; resuming from the earliest retained record",
+    );
   }
 
   async start(): Promise<void> {
@@ -111,6 +182,9 @@ export class KafkaReader {
       await this.#startConsumer(this.#topics);
     }
     this.#commitTimer = setInterval(() => {
+      this.#observer.beat("commit");
+      // Belt and braces: whatever kafkajs rebuilt meanwhile gets the pauses again.
+      this.#reconcilePauses();
       void this.commitNow();
     }, this.#options.commitIntervalMs);
     if (this.#options.selection.pattern) {
@@ -120,9 +194,9 @@ export class KafkaReader {
     }
   }
 
-  /** The admin client the lag monitor shares (one connection is enough). */
-  get admin(): Admin | undefined {
-    return this.#admin;
+  /** Commits every offset that is safe, owned and seeded now; one attempt (retried on failure). */
+  async commitNow(): Promise<void> {
+    await this.#committer.commitNow();
   }
 
   async #resolveTopics(): Promise<string[]> {
@@ -135,6 +209,7 @@ export class KafkaReader {
     return this.#stopping;
   }
 
+  /** Never rejects: a failure is logged and the next refresh tries again. */
   async #refreshTopics(): Promise<void> {
     if (this.#stopping || this.#resubscribing) return;
     let topics: string[];
@@ -146,9 +221,15 @@ export class KafkaReader {
     }
     if (sameTopics(topics, this.#topics) || this.#isStopping()) return;
     this.#logger.info({ before: this.#topics, after: topics }, "matching topics changed; re-subscribing");
-    this.#resubscribing = this.#resubscribe(topics).finally(() => {
-      this.#resubscribing = undefined;
-    });
+    this.#resubscribing = this.#resubscribe(topics)
+      .catch((error: unknown) => {
+        this.#logger.error({ err: describeError(error) }, "re-subscribe failed unexpectedly");
+      })
+      .finally(() => {
+        this.#resubscribing = undefined;
+        this.#reconcilePauses();
+      });
+    this.#reconcilePauses();
     await this.#resubscribing;
   }
 
@@ -159,92 +240,98 @@ export class KafkaReader {
    * fetched again from the committed offset, and overwrites itself by id.
    */
   async #resubscribe(topics: string[]): Promise<void> {
-    this.#setPaused(true);
     await this.#queue.drained(AbortSignal.timeout(this.#options.drainTimeoutMs)).catch(() => undefined);
     await this.#stopConsumer();
     this.#topics = topics;
-    if (!this.#stopping) await this.#startConsumer(topics);
-    this.#setPaused(this.#queue.saturated);
+    await this.#startConsumerRetrying();
+  }
+
+  /**
+   * A new consumer may fail to start (a topic deleted right after it was listed, a
+   * broker blip): try again with backoff, re-reading the topic list each time, until it
+   * runs or the reader stops. Meanwhile nothing is consumed and readiness says so.
+   */
+  async #startConsumerRetrying(): Promise<void> {
+    for (let attempt = 0; !this.#isStopping(); attempt += 1) {
+      try {
+        if (this.#topics.length > 0) await this.#startConsumer(this.#topics);
+        return;
+      } catch (error) {
+        const delay = Math.min(RETRY_MAX_MS, this.#retryInitialMs * 2 ** attempt);
+        this.#logger.error({ err: describeError(error), topics: this.#topics, retryInMs: delay }, "could not start the kafka consumer; retrying");
+        await sleep(delay);
+        this.#topics = await this.#resolveTopics().catch(() => this.#topics);
+      }
+    }
   }
 
   async #startConsumer(topics: string[]): Promise<void> {
-    const o = this.#options;
-    const consumer = this.#kafka.consumer({
-      groupId: o.groupId,
-      sessionTimeout: o.sessionTimeoutMs,
-      heartbeatInterval: o.heartbeatIntervalMs,
-      rebalanceTimeout: o.rebalanceTimeoutMs,
-      maxBytesPerPartition: o.maxBytesPerPartition,
-      maxBytes: o.maxBytes,
-      maxWaitTimeInMs: o.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-      retry: {
-        // A non-retriable crash is fatal; any other is retried by kafkajs, forever,
-        // because a worker that gives up on a broker blip helps nobody.
-        restartOnFailure: (error: Error) => {
-          this.#logger.error({ err: describeError(error) }, "kafka consumer crashed; restarting it");
-          return Promise.resolve(!this.#stopping);
+    const consumer = createGroupConsumer(this.#kafka, this.#options, this.#logger, this.#handlers());
+    try {
+      await consumer.connect();
+      // kafkajs always starts from the beginning and recovers from out-of-range to the
+      // earliest record; the seeder applies `fromBeginning: false` itself (see there).
+      await consumer.subscribe({ topics, fromBeginning: true });
+      this.#consumer = consumer;
+      await consumer.run({
+        autoCommit: false,
+        // Resolved by hand, only once the batch is tracked and queued: a batch we drop
+        // must be fetched again, never skipped.
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently,
+        eachBatch: (payload) => {
+          this.#onBatch(payload);
+          return Promise.resolve();
         },
-      },
-    });
-    const { GROUP_JOIN, REBALANCING, CRASH, STOP, HEARTBEAT, FETCH_START, START_BATCH_PROCESS } = consumer.events;
-    consumer.on(GROUP_JOIN, (event) => {
-      this.#onAssignment(event.payload.memberAssignment);
-    });
-    consumer.on(REBALANCING, () => {
-      // Last chance to commit what is done before partitions may move to another member.
-      this.#joined = false;
-      this.#observer.groupMembershipChanged(false);
-      void this.commitNow();
-    });
-    consumer.on(CRASH, (event) => {
-      this.#joined = false;
-      this.#observer.groupMembershipChanged(false);
-      if (!event.payload.restart && !this.#stopping) {
-        this.#fatal?.(event.payload.error);
-      }
-    });
-    consumer.on(STOP, () => {
-      this.#joined = false;
-      this.#observer.groupMembershipChanged(false);
-    });
-    consumer.on(HEARTBEAT, () => {
-      this.#observer.beat("heartbeat");
-    });
-    consumer.on(FETCH_START, () => {
-      this.#observer.beat("fetch");
-    });
-    // Batches made only of transaction markers or aborted records never reach
-    // eachBatch; track them as empty segments so the committed offset can pass them
-    // and lag reaches zero on transactional topics.
-    consumer.on(START_BATCH_PROCESS, (event) => {
-      const p = event.payload;
-      // kafkajs types firstOffset as a string, but it is null for a truly empty batch.
-      const first = p.firstOffset as string | null;
-      if (p.batchSize === 0 && first !== null && this.#checkpointer.isAssigned(p.topic, p.partition)) {
-        this.#checkpointer.track(p.topic, p.partition, first, p.lastOffset, 0);
-      }
-    });
-
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: o.fromBeginning });
-    this.#consumer = consumer;
-    await consumer.run({
-      autoCommit: false,
-      // Resolved by hand, only once the batch is tracked and queued: a batch we drop
-      // must be fetched again, never skipped.
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
-      eachBatch: (payload) => {
-        this.#onBatch(payload);
-        return Promise.resolve();
-      },
-    });
-    this.#running = true;
-    if (this.#paused) this.#applyPause(true);
-    this.#logger.info({ topics, groupId: o.groupId }, "consumer started");
+      });
+    } catch (error) {
+      this.#consumer = undefined;
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    this.#reconcilePauses();
+    this.#logger.info({ topics, groupId: this.#options.groupId }, "consumer started");
   }
 
+  #handlers(): GroupConsumerHandlers {
+    return {
+      joined: (memberAssignment) => {
+        this.#onAssignment(memberAssignment);
+      },
+      rebalancing: () => {
+        // Last chance to commit under the generation that is ending (the broker accepts
+        // it until the rebalance completes); the next attempts re-validate.
+        this.#setJoined(false);
+        void this.commitNow();
+      },
+      crashed: (error, willRestart) => {
+        this.#setJoined(false);
+        this.#committer.dropChannel();
+        if (!willRestart && !this.#stopping) this.#fatal?.(error);
+      },
+      stopped: () => {
+        this.#setJoined(false);
+        this.#committer.dropChannel();
+      },
+      heartbeat: () => {
+        this.#observer.beat("heartbeat");
+      },
+      fetchStarted: () => {
+        this.#observer.beat("fetch");
+      },
+      emptyBatch: (topic, partition, first, last) => {
+        if (this.#seeder.isSeeded(topic, partition)) this.#checkpointer.track(topic, partition, first, last, 0);
+      },
+      shouldRestart: () => !this.#stopping,
+    };
+  }
+
+  #setJoined(joined: boolean): void {
+    this.#joined = joined;
+    this.#observer.groupMembershipChanged(joined);
+  }
+
+  /** Runs synchronously inside kafkajs' GROUP_JOIN: before anything is fetched for it. */
   #onAssignment(memberAssignment: Record<string, number[]>): void {
     const assigned: TopicPartition[] = [];
     for (const [topic, partitions] of Object.entries(memberAssignment)) {
@@ -252,27 +339,35 @@ export class KafkaReader {
     }
     const revoked = this.#checkpointer.assign(assigned);
     if (revoked.length > 0) {
-      const gone = new Set(revoked.map((tp) => `${tp.topic}\u0000${String(tp.partition)}`));
+      const gone = new Set(revoked.map((tp) => partitionKey(tp.topic, tp.partition)));
       // Waiting records of revoked partitions now belong to another member: drop them
       // (their acks would be no-ops anyway) so they do not hold queue budget.
-      this.#queue.discard((item) => gone.has(`${item.record.topic}\u0000${String(item.record.partition)}`));
+      this.#queue.discard((item) => gone.has(partitionKey(item.record.topic, item.record.partition)));
     }
     this.#assignment = assigned;
-    this.#joined = true;
-    this.#observer.groupMembershipChanged(true);
+    this.#seeder.begin(assigned);
+    // kafkajs may have built a new consumer group (restart): it has no pauses of ours.
+    this.#reconcilePauses();
+    this.#setJoined(true);
     this.#observer.assignmentChanged(assigned, revoked);
-    this.#observer.pausedChanged(this.#paused ? assigned.length : 0);
     this.#logger.info({ assigned: assigned.length, revoked: revoked.length, epoch: this.#checkpointer.epoch }, "partitions assigned");
   }
 
   #onBatch(payload: EachBatchPayload): void {
     if (!payload.isRunning() || payload.isStale()) return;
+    this.#committer.useChannel(payload);
     const batch = payload.batch;
     const { topic, partition } = batch;
+    // Refused while the queue is full or the partition not seeded: left unresolved, it is
+    // fetched again once resumed. So the bound is exceeded by at most the batch that
+    // crossed it, however many batches one fetch brought.
+    if (!mayEnqueue(this.#plan(), topic, partition) || !this.#seeder.isSeeded(topic, partition)) return;
     const messages = batch.messages;
     const lastOffset = batch.lastOffset();
-    const firstOffset = batch.firstOffset() ?? lastOffset;
-    const segment = this.#checkpointer.track(topic, partition, firstOffset, lastOffset, messages.length);
+    // Where the fetch started (kafkajs sets it; not in its typings): a start above our
+    // position means kafkajs reset it and records were skipped.
+    const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? lastOffset;
+    const segment = this.#checkpointer.track(topic, partition, fetchedOffset, lastOffset, messages.length, true);
     // Not ours (any more): leave the offset unresolved so nothing is skipped.
     if (!segment) return;
 
@@ -287,66 +382,47 @@ export class KafkaReader {
     this.#observer.recordsConsumed(topic, messages.length);
   }
 
-  #setPaused(paused: boolean): void {
-    if (this.#paused === paused) return;
-    this.#paused = paused;
-    if (this.#running) this.#applyPause(paused);
-    this.#observer.pausedChanged(paused ? this.#assignment.length : 0);
-    this.#logger.debug({ paused, queued: this.#queue.outstanding }, paused ? "queue full: pausing fetch" : "queue drained: resuming fetch");
+  #plan(): PausePlan {
+    const inputs = { saturated: this.#queue.saturated, stopping: this.#stopping, resubscribing: this.#resubscribing !== undefined };
+    return planPauses(inputs, this.#assignment, this.#seeder.pending);
   }
 
-  #applyPause(paused: boolean): void {
+  /** Applies the whole pause plan to the current consumer, whatever kafkajs did meanwhile. */
+  #reconcilePauses(): void {
+    const plan = this.#plan();
+    this.#observer.pausedChanged(plan.all ? this.#assignment.length : plan.partitions.length);
     const consumer = this.#consumer;
     if (!consumer) return;
-    const topics = this.#topics.map((topic) => ({ topic }));
     try {
-      if (paused) consumer.pause(topics);
-      else consumer.resume(topics);
+      applyPlan(consumer, this.#topics, plan);
     } catch (error) {
-      this.#logger.warn({ err: describeError(error) }, "could not change the pause state");
+      // No consumer group between a crash and the restart: the restart's GROUP_JOIN applies it.
+      this.#logger.debug({ err: describeError(error) }, "could not apply the pause state yet");
     }
   }
 
-  /**
-   * Commits every offset the checkpointer says is safe. Serialized: two commits in
-   * flight could land out of order. kafkajs does not check the assignment itself, so
-   * the checkpointer only offers partitions still assigned in the current epoch.
-   */
-  commitNow(): Promise<void> {
-    this.#commitChain = this.#commitChain.then(() => this.#commitOnce());
-    return this.#commitChain;
-  }
-
-  async #commitOnce(): Promise<void> {
-    this.#observer.beat("commit");
-    const consumer = this.#consumer;
-    if (!consumer || !this.#running) return;
-    const requests = this.#checkpointer.committable();
-    if (requests.length === 0) return;
+  #seek(topic: string, partition: number, offset: string): void {
     try {
-      await consumer.commitOffsets(requests.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset })));
-      this.#checkpointer.markCommitted(requests);
-      this.#observer.committed("success", requests);
+      this.#consumer?.seek({ topic, partition, offset });
     } catch (error) {
-      this.#observer.committed("failure", requests);
-      this.#logger.warn({ err: describeError(error), partitions: requests.length }, "offset commit failed; will retry");
+      this.#logger.warn({ err: describeError(error), topic, partition, offset }, "could not move the fetch position");
     }
   }
 
   async #stopConsumer(): Promise<void> {
     const consumer = this.#consumer;
     if (!consumer) return;
-    // commitOffsets is a silent no-op once the runner stopped: commit first.
+    // kafkajs' commit is a silent no-op once the runner stopped: commit first.
     await this.commitNow();
-    this.#running = false;
     this.#consumer = undefined;
+    this.#committer.dropChannel();
     await consumer.disconnect().catch((error: unknown) => {
       this.#logger.warn({ err: describeError(error) }, "consumer disconnect failed");
     });
     const revoked = this.#checkpointer.assign([]);
+    this.#seeder.begin([]);
     this.#assignment = [];
-    this.#joined = false;
-    this.#observer.groupMembershipChanged(false);
+    this.#setJoined(false);
     this.#observer.assignmentChanged([], revoked);
   }
 
@@ -354,7 +430,7 @@ export class KafkaReader {
   pauseForShutdown(): void {
     this.#stopping = true;
     clearInterval(this.#refreshTimer);
-    this.#setPaused(true);
+    this.#reconcilePauses();
   }
 
   /** After the sink drained: final commit, leave the group, close connections. */
@@ -362,8 +438,11 @@ export class KafkaReader {
     this.#stopping = true;
     clearInterval(this.#commitTimer);
     clearInterval(this.#refreshTimer);
+    this.#reconcilePauses();
     await this.#resubscribing?.catch(() => undefined);
     await this.#stopConsumer();
+    this.#seeder.stop();
+    await this.#committer.stop();
     await this.#admin?.disconnect().catch(() => undefined);
   }
 }

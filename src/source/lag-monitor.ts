@@ -2,6 +2,7 @@ import type { Admin } from "kafkajs";
 import type { Logger } from "pino";
 import { describeError } from "../errors.ts";
 import type { TopicPartition } from "../pipeline/record.ts";
+import { parseCommitted } from "./partition-seeder.ts";
 
 export interface PartitionLag {
   readonly topic: string;
@@ -16,9 +17,10 @@ export interface PartitionLag {
 export interface LagMonitorOptions {
   readonly groupId: string;
   readonly intervalMs: number;
-  /** A group that never committed starts at the log start (true) or the end (false). */
-  readonly fromBeginning: boolean;
 }
+
+/** Where this member started a partition the group never committed, when it knows. */
+export type StartOffsets = (topic: string, partition: number) => string | undefined;
 
 /**
  * Commit lag, measured from the brokers rather than from what this process has seen,
@@ -30,9 +32,12 @@ export function computeLag(
   high: bigint,
   low: bigint,
   committed: bigint | undefined,
-  fromBeginning: boolean,
+  started?: bigint,
 ): number {
-  const start = committed ?? (fromBeginning ? low : high);
+  // Never committed: measure from where this member started (its seeded position). Not
+  // from the high watermark: a worker stuck since its start would then report 0 forever.
+  // Unknown start: everything retained counts, the side that raises an alert.
+  const start = committed ?? started ?? low;
   // Retention may have deleted records the group never read: they are not lag.
   const from = start < low ? low : start;
   const lag = high - from;
@@ -42,6 +47,7 @@ export function computeLag(
 export class LagMonitor {
   readonly #admin: () => Admin | undefined;
   readonly #assignment: () => readonly TopicPartition[];
+  readonly #startOf: StartOffsets;
   readonly #options: LagMonitorOptions;
   readonly #logger: Logger;
   readonly #report: (lags: readonly PartitionLag[]) => void;
@@ -51,12 +57,14 @@ export class LagMonitor {
   constructor(
     admin: () => Admin | undefined,
     assignment: () => readonly TopicPartition[],
+    startOf: StartOffsets,
     options: LagMonitorOptions,
     logger: Logger,
     report: (lags: readonly PartitionLag[]) => void,
   ) {
     this.#admin = admin;
     this.#assignment = assignment;
+    this.#startOf = startOf;
     this.#options = options;
     this.#logger = logger;
     this.#report = report;
@@ -108,8 +116,9 @@ export class LagMonitor {
     const committed = new Map<string, bigint>();
     for (const { topic, partitions } of groupOffsets) {
       for (const { partition, offset } of partitions) {
-        // kafkajs reports "-1" for a partition the group never committed.
-        if (offset !== "-1" && offset !== "") committed.set(`${topic}:${String(partition)}`, BigInt(offset));
+        // kafkajs reports "-1" for a partition the group never committed ("-2" after its own reset).
+        const value = parseCommitted(offset);
+        if (value !== undefined) committed.set(`${topic}:${String(partition)}`, value);
       }
     }
     const assigned = new Set(assignment.map((tp) => `${tp.topic}:${String(tp.partition)}`));
@@ -119,10 +128,11 @@ export class LagMonitor {
         const key = `${topic}:${String(partition)}`;
         if (!assigned.has(key)) continue;
         const done = committed.get(key);
+        const started = this.#startOf(topic, partition);
         lags.push({
           topic,
           partition,
-          lag: computeLag(BigInt(high), BigInt(low), done, this.#options.fromBeginning),
+          lag: computeLag(BigInt(high), BigInt(low), done, started === undefined ? undefined : BigInt(started)),
           highWatermark: high,
           committed: done?.toString(),
         });

@@ -93,6 +93,8 @@ export interface TransferMetrics {
   setAssignedPartitions(count: number): void;
   setPausedPartitions(count: number): void;
   commitCompleted(outcome: CommitOutcome): void;
+  /** Records deleted by retention before the group read them (never indexed). */
+  recordsLostToRetention(topic: string, count: number): void;
 
   // Pipeline.
   setQueue(records: number, bytes: number): void;
@@ -202,6 +204,12 @@ export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
     name: name("bulk_requests_total"),
     help: "Bulk requests by outcome: success, partial (some items failed), retry, failed.",
     labelNames: ["outcome"],
+    registers,
+  });
+  const lostToRetention = new Counter<"topic">({
+    name: name("records_lost_to_retention_total"),
+    help: "Records deleted by Kafka retention before this group read them: never indexed. Any increase is data loss to alert on.",
+    labelNames: ["topic"],
     registers,
   });
   const rebalances = new Counter({
@@ -343,6 +351,9 @@ export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
     },
     setPausedPartitions(count) {
       pausedPartitions.set(count);
+    },
+    recordsLostToRetention(topic, count) {
+      if (count > 0) lostToRetention.inc({ topic }, count);
     },
     commitCompleted(outcome) {
       commits.inc({ outcome });

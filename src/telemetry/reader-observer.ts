@@ -23,6 +23,9 @@ export function readerObserver(metrics: TransferMetrics, watchdog: LoopWatchdog)
       metrics.commitCompleted(outcome);
       if (outcome === "failure") metrics.errorOccurred("commit");
     },
+    recordsLost: (range) => {
+      metrics.recordsLostToRetention(range.topic, range.count);
+    },
     groupMembershipChanged: (joined) => {
       metrics.setGroupMember(joined);
     },
