@@ -129,7 +129,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
   );
   const acked: string[] = [];
   let mode = o.sink ?? "hold";
-  let running = true;
+  const halt = new AbortController();
   const ackWaiting = (): void => {
     for (const item of queue.take(100_000, Number.POSITIVE_INFINITY)) {
       item.ack();
@@ -138,9 +138,9 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     }
   };
   const sinkLoop = (async () => {
-    while (running) {
+    while (!halt.signal.aborted) {
       if (mode === "ack") ackWaiting();
-      await queue.waitForItems(50);
+      await queue.waitForItems(50, halt.signal);
       if (mode === "hold") await sleep(50);
     }
   })();
@@ -159,7 +159,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     },
     async stop() {
       faults.clear();
-      running = false;
+      halt.abort();
       await sinkLoop;
       await Promise.race([reader.stop(), sleep(30_000)]);
     },
