@@ -70,6 +70,7 @@ describe("rebalance", () => {
         assert.equal(Number(aShare.assigned) + Number(bShare?.assigned), PARTITIONS);
         await sleep(6_000);
         const bIndexed = await worker.metric("kafka_es_transfer_records_indexed_total");
+        if (bIndexed === 0) t.diagnostic(`B:\n${worker.tail(60)}\nA:\n${a.tail(40)}`);
         assert.ok(bIndexed > 0, "B did part of the work before leaving");
         const exit = await worker.stop(45_000);
         assert.deepEqual(exit, { code: 0, signal: null }, "B leaves cleanly with exit code 0");
