@@ -15,6 +15,8 @@ import { redactedConfig } from "./config/redact.ts";
 import { ConfigError, describeError } from "./errors.ts";
 import { installCrashGuard } from "./telemetry/crash-guard.ts";
 import { runHealthcheck } from "./telemetry/healthcheck.ts";
+import { REPLAY_USAGE } from "./replay/args.ts";
+import { replayCommand } from "./replay/command.ts";
 import { createLogger } from "./telemetry/logger.ts";
 
 const USAGE = `usage: kafka-es-transfer <command> [--config FILE]
@@ -25,6 +27,8 @@ commands:
                  exits 2 when the configuration is invalid
   healthcheck    ask a running worker's /healthz (METRICS_PORT); exit 0 when healthy
                  (the container image's HEALTHCHECK)
+  replay         re-index the records of a time range: replay --topics T --from TIME
+                 --to TIME [--index TEMPLATE], or replay --resume FILE (replay --help)
 
 configuration: config/default.json, then --config FILE (or CONFIG_FILE), then
 environment variables (KAFKA_BROKERS, KAFKA_GROUP_ID, KAFKA_TOPICS,
@@ -50,14 +54,18 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  if (command !== "start" && command !== "check-config" && command !== "healthcheck") {
+  if (command === "replay" && (argv.includes("--help") || argv.includes("-h"))) {
+    process.stdout.write(`${REPLAY_USAGE}\n`);
+    return 0;
+  }
+  if (command !== "start" && command !== "check-config" && command !== "healthcheck" && command !== "replay") {
     process.stderr.write(`kafka-es-transfer: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
 
   let config;
   try {
-    config = loadConfig({ argv: argv.slice(1), env: process.env });
+    config = loadConfig({ argv: argv.slice(1), env: process.env, needsTopics: command !== "replay" });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`kafka-es-transfer: ${error.message}\n`);
@@ -76,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${outcome.message}\n`);
     return outcome.healthy ? 0 : 1;
   }
+  if (command === "replay") return replayCommand(argv.slice(1), config);
 
   const logger = createLogger({ level: config.telemetry.logLevel });
   installCrashGuard(logger, (code) => {

@@ -19,6 +19,8 @@ export interface SinkParts {
   readonly es: Client;
   readonly decoder: Decoder;
   readonly workers: BulkWorkers;
+  /** Name of the failure policy in force, for summaries and logs. */
+  readonly failurePolicy: string;
 }
 
 export interface SinkDeps {
@@ -52,6 +54,7 @@ export function composeFailurePolicy(config: Config, observer: SinkObserver, log
 export function composeSink(config: Config, deps: SinkDeps): SinkParts {
   const es = createElasticsearchClient(config.elasticsearch);
   const decoder = composeDecoder(config, deps.indexOverride);
+  const failurePolicy = composeFailurePolicy(config, deps.observer, deps.logger);
   const workers = startBulkWorkers({
     queue: deps.queue,
     decode: (record) => decoder.decode(record),
@@ -67,10 +70,10 @@ export function composeSink(config: Config, deps: SinkDeps): SinkParts {
       failurePolicy: config.bulk.onPermanentError,
       requestTimeoutMs: config.elasticsearch.requestTimeoutMs,
     },
-    failurePolicy: composeFailurePolicy(config, deps.observer, deps.logger),
+    failurePolicy,
     observer: deps.observer,
     logger: deps.logger,
     signal: deps.signal,
   });
-  return { es, decoder, workers };
+  return { es, decoder, workers, failurePolicy: failurePolicy.name };
 }

@@ -25,6 +25,8 @@ export interface LoadOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Files merged before the --config/CONFIG_FILE one; default config/default.json when it exists. */
   readonly files?: readonly string[];
+  /** Whether kafka.topics or kafka.topicPattern must be set (default true; replay names its own topics). */
+  readonly needsTopics?: boolean;
 }
 
 /** Resolved from this module, not the working directory: works from src/ and dist/ alike. */
@@ -218,7 +220,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (problems.length > 0) fail(problems);
 
   const result = config.getProperties();
-  const crossProblems = crossKeyProblems(result, showValue);
+  const crossProblems = crossKeyProblems(result, showValue, options.needsTopics ?? true);
   if (crossProblems.length > 0) fail(crossProblems);
 
   try {

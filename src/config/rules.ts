@@ -8,9 +8,9 @@ import type { Config } from "./schema.ts";
 
 type Show = (path: string, value: unknown) => string;
 
-function kafkaProblems(kafka: Config["kafka"]): string[] {
+function kafkaProblems(kafka: Config["kafka"], needsTopics: boolean): string[] {
   const problems: string[] = [];
-  if (kafka.topics.length === 0 && kafka.topicPattern === "") {
+  if (needsTopics && kafka.topics.length === 0 && kafka.topicPattern === "") {
     problems.push(
       "kafka.topics / kafka.topicPattern: no topic to consume; set kafka.topics (KAFKA_TOPICS=a,b) or kafka.topicPattern (KAFKA_TOPIC_PATTERN=regex)",
     );
@@ -95,9 +95,10 @@ function bulkProblems(bulk: Config["bulk"]): string[] {
     : [];
 }
 
-export function crossKeyProblems(config: Config, show: Show): string[] {
+/** `needsTopics` false for commands that name their topics themselves (replay) or read none. */
+export function crossKeyProblems(config: Config, show: Show, needsTopics = true): string[] {
   return [
-    ...kafkaProblems(config.kafka),
+    ...kafkaProblems(config.kafka, needsTopics),
     ...elasticsearchProblems(config.elasticsearch, show),
     ...indexProblems(config.index, show),
     ...documentProblems(config.document, show),

@@ -40,3 +40,4 @@ export function createKafka(options: KafkaConnectionOptions, logger: Logger): Ka
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
   });
 }
+

@@ -1,0 +1,207 @@
+/**
+ * The replay composition: plan the range (or load a resume file), then run the same
+ * sink as `start` (composeSink: decoder, router, ids, bulk path, failure policy) fed
+ * by a ReplayReader, print progress while it runs and a summary at the end.
+ *
+ * Outcomes: "complete" (every partition's range is settled in Elasticsearch; the
+ * resume file is removed), "interrupted" (stopped by the caller's signal: in-flight
+ * records drained within shutdown.drainTimeoutMs, the resume file written with the
+ * settled positions), "failed" (a fatal error; the resume file still holds the last
+ * settled positions, so the run can be resumed once the cause is fixed).
+ */
+import { randomBytes } from "node:crypto";
+import type { Admin } from "kafkajs";
+import type { Logger } from "pino";
+import { composeKafka } from "../compose/kafka.ts";
+import { composeSink } from "../compose/sink.ts";
+import type { Config } from "../config/schema.ts";
+import { describeError } from "../errors.ts";
+import { BoundedQueue } from "../pipeline/bounded-queue.ts";
+import type { QueuedRecord } from "../pipeline/record.ts";
+import { Checkpointer } from "../source/checkpointer.ts";
+import { checkTopicsExist, offsetsAtTime } from "../source/offsets-by-time.ts";
+import { ReplayReader } from "../source/replay-reader.ts";
+import { advanceAll, describePositions, offsetTotals, planRange, type PartitionOffsets } from "../source/replay-plan.ts";
+import { formatProgress, formatSummary, RunProgress } from "../telemetry/run-progress.ts";
+import { RunCounters } from "../telemetry/run-counters.ts";
+import type { ReplayRequest } from "./args.ts";
+import type { ResumeState } from "./resume-state.ts";
+import { readResumeFile, removeResumeFile, writeResumeFile } from "./state-file.ts";
+
+export type ReplayOutcome = "complete" | "interrupted" | "failed";
+
+export interface ReplayIo {
+  readonly logger: Logger;
+  /** Progress lines and the "where it stopped" line (stderr). */
+  readonly progress: (line: string) => void;
+  /** The summary (stdout). */
+  readonly summary: (text: string) => void;
+  /** Aborted on SIGINT/SIGTERM: stop, drain, write the resume file. */
+  readonly interrupt: AbortSignal;
+  /** How often progress is printed and the resume file written (ms). */
+  readonly progressIntervalMs?: number;
+  readonly now?: () => number;
+}
+
+const DEFAULT_PROGRESS_MS = 5_000;
+
+async function withAdmin<T>(config: Config, logger: Logger, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = composeKafka(config, logger).admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** The fresh plan from Kafka (offsets by time), or the resume file's. */
+async function resolveState(config: Config, request: ReplayRequest, logger: Logger): Promise<ResumeState> {
+  if (request.kind === "resume") return readResumeFile(request.resumeFile);
+  const { topics, range } = request;
+  const [starts, ends] = await withAdmin(config, logger, async (admin): Promise<[PartitionOffsets[], PartitionOffsets[]]> => {
+    await checkTopicsExist(admin, topics);
+    return [await offsetsAtTime(admin, topics, range.from), await offsetsAtTime(admin, topics, range.to)];
+  });
+  return { topics, range, index: request.index, partitions: planRange(starts, ends) };
+}
+
+export async function runReplay(config: Config, request: ReplayRequest, io: ReplayIo): Promise<ReplayOutcome> {
+  const now = io.now ?? Date.now;
+  const runId = randomBytes(4).toString("hex");
+  const state = await resolveState(config, request, io.logger);
+  const file = request.resumeFile ?? `replay-${runId}.resume.json`;
+  const { total, left } = offsetTotals(state.partitions);
+  io.progress(
+    `replay: topics ${state.topics.join(",")}, [${new Date(state.range.from).toISOString()}, ${new Date(state.range.to).toISOString()}), ` +
+      `${String(state.partitions.length)} partitions, ${String(left)} of ${String(total)} offsets to read` +
+      `${state.index === undefined ? "" : `, into ${state.index}`}; resume file ${file}`,
+  );
+  return new ReplayRun(config, state, file, `${config.kafka.groupId}-replay-${runId}`, io, now).run();
+}
+
+/** One replay from a resolved state to its outcome. */
+class ReplayRun {
+  readonly #config: Config;
+  readonly #io: ReplayIo;
+  readonly #file: string;
+  readonly #now: () => number;
+  readonly #startedAt: number;
+  readonly #counters = new RunCounters();
+  readonly #checkpointer = new Checkpointer();
+  readonly #queue: BoundedQueue<QueuedRecord>;
+  readonly #sinkAbort = new AbortController();
+  readonly #sink: ReturnType<typeof composeSink>;
+  readonly #reader: ReplayReader;
+  readonly #progress: RunProgress;
+  #state: ResumeState;
+
+  constructor(config: Config, state: ResumeState, file: string, groupId: string, io: ReplayIo, now: () => number) {
+    this.#config = config;
+    this.#state = state;
+    this.#file = file;
+    this.#io = io;
+    this.#now = now;
+    this.#startedAt = now();
+    this.#queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
+    this.#sink = composeSink(config, {
+      queue: this.#queue,
+      observer: this.#counters.observer,
+      logger: io.logger,
+      signal: this.#sinkAbort.signal,
+      indexOverride: state.index,
+    });
+    // The configured consumer tuning, under a group name of the run's own.
+    this.#reader = new ReplayReader(composeKafka(config, io.logger), this.#queue, this.#checkpointer, {
+      ...config.kafka,
+      groupId,
+      plans: state.partitions,
+      range: state.range,
+    }, io.logger);
+    this.#progress = new RunProgress(offsetTotals(state.partitions).total, this.#startedAt);
+  }
+
+  async run(): Promise<ReplayOutcome> {
+    const fatal = new Promise<Error>((resolve) => {
+      this.#reader.onFatal(resolve);
+      void this.#sink.workers.fatal.then(resolve);
+    });
+    const interrupted = new Promise<"interrupted">((resolve) => {
+      if (this.#io.interrupt.aborted) resolve("interrupted");
+      this.#io.interrupt.addEventListener("abort", () => { resolve("interrupted"); }, { once: true });
+    });
+    const timer = setInterval(() => { void this.#tick(); }, this.#io.progressIntervalMs ?? DEFAULT_PROGRESS_MS);
+    let outcome: ReplayOutcome;
+    try {
+      await this.#reader.start();
+      const finished = this.#reader.allFetched.then(() => this.#queue.drained()).then(() => "complete" as const);
+      const first = await Promise.race([finished, interrupted, fatal]);
+      outcome = first instanceof Error ? "failed" : first;
+      if (first instanceof Error) this.#io.logger.error({ err: describeError(first) }, "replay stopped on a fatal error");
+    } catch (error) {
+      this.#io.logger.error({ err: describeError(error) }, "replay failed");
+      outcome = "failed";
+    } finally {
+      clearInterval(timer);
+    }
+    await this.#shutdown(outcome);
+    await this.#finish(outcome);
+    return outcome;
+  }
+
+  /** Settled positions into the state, progress line, resume file. */
+  async #tick(): Promise<void> {
+    this.#advance();
+    this.#io.progress(formatProgress("replay", this.#progress.update(this.#now(), offsetTotals(this.#state.partitions).left)));
+    await writeResumeFile(this.#file, this.#state).catch((error: unknown) => {
+      this.#io.logger.warn({ err: describeError(error), file: this.#file }, "could not write the resume file");
+    });
+  }
+
+  #advance(): void {
+    const safe: PartitionOffsets[] = [];
+    for (const s of this.#checkpointer.snapshot()) if (s.safe !== undefined) safe.push({ topic: s.topic, partition: s.partition, offset: s.safe });
+    this.#state = { ...this.#state, partitions: advanceAll(this.#state.partitions, safe) };
+  }
+
+  async #shutdown(outcome: ReplayOutcome): Promise<void> {
+    this.#reader.pause();
+    if (outcome === "interrupted") {
+      const deadline = AbortSignal.timeout(this.#config.shutdown.drainTimeoutMs);
+      await this.#queue.drained(deadline);
+    }
+    this.#sinkAbort.abort();
+    await this.#sink.workers.stop();
+    await this.#reader.stop();
+    await this.#sink.es.close().catch(() => undefined);
+  }
+
+  async #finish(outcome: ReplayOutcome): Promise<void> {
+    this.#advance();
+    if (outcome === "complete") await removeResumeFile(this.#file);
+    else {
+      await writeResumeFile(this.#file, this.#state);
+      this.#io.progress(`replay ${outcome}: stopped at ${describePositions(this.#state.partitions)}`);
+      this.#io.progress(`replay ${outcome}: continue with: kafka-es-transfer replay --resume ${this.#file}`);
+    }
+    this.#io.summary(formatSummary(this.#summary(outcome)));
+  }
+
+  #summary(outcome: ReplayOutcome): Parameters<typeof formatSummary>[0] {
+    const c = this.#counters;
+    const { left } = offsetTotals(this.#state.partitions);
+    const rejected = [...c.rejectedByType].map(([type, n]) => `${type} ${String(n)}`).join(", ");
+    return {
+      title: `replay ${outcome}: ${this.#state.topics.join(",")} [${new Date(this.#state.range.from).toISOString()}, ${new Date(this.#state.range.to).toISOString()})`,
+      elapsedMs: this.#now() - this.#startedAt,
+      figures: [
+        ["records read", this.#reader.recordsQueued],
+        ["indexed", c.indexed],
+        ["rejected", rejected === "" ? "0" : `${String(c.rejected)} (${rejected}; policy ${this.#sink.failurePolicy})`],
+        ["skipped", c.skipped],
+        ["offsets left", left],
+      ],
+      breakdown: { label: "per index", counts: c.byIndex },
+    };
+  }
+}
