@@ -11,7 +11,7 @@ SERVICES := test/infra/services.sh
 STAMP := node_modules/.install-stamp
 
 .PHONY: help install build lint typecheck test test-unit test-integration services-up services-down \
-        services-status demo bench tools clean image test-image manifests
+        services-status demo bench tools clean image test-image manifests bench-scale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -85,6 +85,11 @@ test-image: $(STAMP) tools ## build the image with podman and smoke-test the con
 
 manifests: $(STAMP) ## regenerate docker/kubernetes/base/prometheus-rule.yaml from docker/prometheus/alerts.yml
 	$(NODE) test/deploy/prometheus-rule.ts
+
+bench-scale: $(STAMP) build ## the worker alone as 1, 2, 3 replicas of one group (BENCH_SCALE_REPLICAS, BENCH_SCALE_TOPICS, BENCH_PARTITIONS)
+	bash test/infra/ensure-tools.sh kcat
+	bash $(SERVICES) up
+	KES_WORKER_ENTRY=dist/main.js flock -s /tmp/kes-servers.lock $(NODE) test/bench/scale.ts
 
 clean: ## remove build output (keeps the cached servers)
 	rm -rf dist

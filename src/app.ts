@@ -13,6 +13,7 @@ import { BoundedQueue } from "./pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "./pipeline/record.ts";
 import { elasticsearchReachable } from "./sink/es-client.ts";
 import { Checkpointer } from "./source/checkpointer.ts";
+import { fetchSizes } from "./source/fetch-budget.ts";
 import { KafkaReader } from "./source/kafka-reader.ts";
 import { LagMonitor } from "./source/lag-monitor.ts";
 import { TelemetryServer } from "./telemetry/http-server.ts";
@@ -65,8 +66,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
       rebalanceTimeoutMs: config.kafka.rebalanceTimeoutMs,
       partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently,
-      maxBytesPerPartition: config.kafka.maxBytesPerPartition,
-      maxBytes: config.kafka.maxBytes,
+      ...fetchSizes(config.kafka, config.queue.maxBytes),
       maxWaitTimeMs: config.kafka.maxWaitTimeMs,
       commitIntervalMs: config.kafka.commitIntervalMs,
       topicRefreshIntervalMs: config.kafka.topicRefreshIntervalMs,

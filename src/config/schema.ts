@@ -395,7 +395,7 @@ export const configSchema: convict.Schema<Config> = {
       env: "BULK_MAX_BYTES",
     },
     lingerMs: {
-      doc: "How long (ms) a partly filled bulk request waits for more documents.",
+      doc: "How long (ms) a partly filled bulk request waits for more documents while another request is in flight; with none in flight it goes at once.",
       format: integer(0, 60000),
       default: 100,
       env: "BULK_LINGER_MS",

@@ -18,7 +18,8 @@
  * tombstone's own timestamp, not necessarily where the original document lives.
  */
 import { isUtf8 } from "node:buffer";
-import type { BulkAction } from "./document.ts";
+import type { BulkAction, DocumentSource, SplicedSource } from "./document.ts";
+import { escapedLength } from "./json-string.ts";
 import { anyKeyMaybe, createJsonObjectScanner, keyPresent, SCAN_INVALID } from "./json-scan.ts";
 import type { KafkaRecord } from "./record.ts";
 import type { Router } from "./router.ts";
@@ -102,6 +103,13 @@ function firstNonBlankByte(bytes: Buffer, from: number): number {
     if (!isJsonBlank(bytes[i] ?? 0)) return i;
   }
   return -1;
+}
+
+/** Length of `bytes` without its trailing CR/LF bytes (what `trimLineEnd` does to the text). */
+function lineEnd(bytes: Buffer): number {
+  let end = bytes.length;
+  while (end > 0 && (bytes[end - 1] === LF || bytes[end - 1] === CR)) end -= 1;
+  return end;
 }
 
 function trimLineEnd(text: string): string {
@@ -211,6 +219,17 @@ export function createDecoder(options: DecoderOptions): Decoder {
     return `${out}}`;
   }
 
+  /**
+   * A valid UTF-8 line wrapped without decoding it: the record's bytes (trailing line
+   * break trimmed) are escaped straight into the bulk body, the same bytes `wrap`
+   * would produce through two strings per record.
+   */
+  function wrapBytes(record: KafkaRecord, ts: number, value: Buffer): SplicedSource {
+    const fields = extraFields(record, ts, 0);
+    const rest = value.subarray(0, lineEnd(value));
+    return { head: `{${fields}${fields === "" ? "" : ","}${messageKey}:"`, rest, escapeRest: true, restBytes: escapedLength(rest), tail: '"}' };
+  }
+
   /** Which of the added fields a JSON object already has at its top level. */
   function presentFields(value: Buffer, scanned: number): number {
     if (!anyKeyMaybe(scanned)) {
@@ -223,26 +242,24 @@ export function createDecoder(options: DecoderOptions): Decoder {
 
   /**
    * A JSON object is passed on as its own bytes (never decoded to a string), or as
-   * one new Buffer when fields are spliced in after its opening brace.
+   * those bytes plus the fields to splice in after its opening brace (never copied
+   * into a second per-record buffer).
    */
-  function source(record: KafkaRecord, value: Buffer, ts: number): string | Buffer {
+  function source(record: KafkaRecord, value: Buffer, ts: number): DocumentSource {
     const valid = isUtf8(value);
     const brace = valid ? firstNonBlankByte(value, 0) : -1;
     // The scanner validates without building the object: JSON.parse would allocate
     // every member only to see whether it is an object and which keys it has.
     const scanned = brace >= 0 && value[brace] === OPEN_BRACE ? scanner.scanUtf8(value, brace) : SCAN_INVALID;
-    if (scanned === SCAN_INVALID) return wrap(record, ts, value.toString("utf8"), value, valid);
+    if (scanned === SCAN_INVALID) return valid ? wrapBytes(record, ts, value) : wrap(record, ts, value.toString("utf8"), value, valid);
 
     const fields = extraFields(record, ts, presentFields(value, scanned));
     if (fields === "") return hasLineBreak(value) ? blankLineBreaks(Buffer.from(value)) : value;
     const empty = value[firstNonBlankByte(value, brace + 1)] === CLOSE_BRACE;
-    const prefix = `{${fields}${empty ? "" : ","}`;
-    const prefixBytes = Buffer.byteLength(prefix);
-    const out = Buffer.allocUnsafe(prefixBytes + value.length - brace - 1);
-    out.write(prefix, 0, "utf8");
-    value.copy(out, prefixBytes, brace + 1);
-    // The prefix has no raw line break (JSON.stringify escapes them): only the copy can.
-    return hasLineBreak(value) ? blankLineBreaks(out) : out;
+    // No copy: the body builder writes the head, then the record's bytes after the
+    // brace (blanking raw line breaks there).
+    const rest = value.subarray(brace + 1);
+    return { head: `{${fields}${empty ? "" : ","}`, rest, restBytes: rest.length };
   }
 
   function tombstone(record: KafkaRecord, ts: number): DecodeResult {

@@ -1,3 +1,4 @@
+import { writeEscaped } from "./json-string.ts";
 import type { Ack, KafkaRecord } from "./record.ts";
 
 /** One line pair of a bulk request, already serialized: the sink never re-encodes a source. */
@@ -14,9 +15,62 @@ export interface BulkAction {
   readonly version?: string;
   /**
    * The document as JSON, absent for `delete`: UTF-8 bytes (the decoder's fast path
-   * hands on the record's own bytes, never decoded to a string) or text.
+   * hands on the record's own bytes, never decoded to a string), text, or the
+   * record's bytes with fields spliced in (`SplicedSource`).
    */
-  readonly source: string | Buffer | undefined;
+  readonly source: DocumentSource | undefined;
+}
+
+/**
+ * A source assembled from JSON text and a view of the record's own bytes: `head`,
+ * `rest`, `tail`. The bytes are copied once, into the bulk body, rather than into a
+ * second buffer or string per record that would live as long as the record itself:
+ * a record's bytes are held once, not twice. Two shapes:
+ * - a JSON object with fields added after its opening brace: head `{"f":...,`, rest
+ *   the bytes after the brace, no tail;
+ * - a text line wrapped in an object: head `{...,"message":"`, rest the line's bytes
+ *   written escaped (`escapeRest`), tail `"}`.
+ */
+export interface SplicedSource {
+  /** JSON text before the record's bytes (no raw line break). */
+  readonly head: string;
+  /** The record's bytes; raw line breaks in them are blanked by the body builder unless escaped. */
+  readonly rest: Buffer;
+  /** Write `rest` as the inside of a JSON string (valid UTF-8; see json-string.ts). */
+  readonly escapeRest?: boolean;
+  /** Bytes `rest` takes as written (escapes included). */
+  readonly restBytes: number;
+  /** JSON text after the record's bytes. */
+  readonly tail?: string;
+}
+
+export type DocumentSource = string | Buffer | SplicedSource;
+
+export function isSpliced(source: DocumentSource): source is SplicedSource {
+  return typeof source === "object" && !Buffer.isBuffer(source);
+}
+
+/** UTF-8 bytes of a source. */
+export function sourceByteLength(source: DocumentSource): number {
+  if (typeof source === "string") return Buffer.byteLength(source);
+  if (isSpliced(source)) return Buffer.byteLength(source.head) + source.restBytes + (source.tail === undefined ? 0 : Buffer.byteLength(source.tail));
+  return source.length;
+}
+
+/** Writes a spliced source into `target` at `at` (room is the caller's business); returns the new end. */
+export function writeSpliced(target: Buffer, at: number, source: SplicedSource, writeRest: (target: Buffer, at: number, rest: Buffer) => number): number {
+  at += target.write(source.head, at, "utf8");
+  at = source.escapeRest === true ? writeEscaped(target, at, source.rest) : writeRest(target, at, source.rest);
+  return source.tail === undefined ? at : at + target.write(source.tail, at, "utf8");
+}
+
+/** The source as one Buffer (for logs, dead letters and tests; the hot path writes the parts). */
+export function sourceBytes(source: DocumentSource): Buffer {
+  if (typeof source === "string") return Buffer.from(source, "utf8");
+  if (!isSpliced(source)) return source;
+  const out = Buffer.allocUnsafe(sourceByteLength(source));
+  const end = writeSpliced(out, 0, source, (target, at, rest) => at + rest.copy(target, at));
+  return out.subarray(0, end);
 }
 
 /** A decoded record on its way to Elasticsearch, with the ack of the Kafka record it came from. */

@@ -1,4 +1,4 @@
-import type { BulkAction, PendingDocument } from "../pipeline/document.ts";
+import { isSpliced, sourceByteLength, writeSpliced, type BulkAction, type DocumentSource, type PendingDocument } from "../pipeline/document.ts";
 
 /**
  * The action-and-metadata line of one bulk item, without its newline. Only index
@@ -42,9 +42,19 @@ function blankLineBreaks(body: Buffer, from: number, to: number): void {
   }
 }
 
-/** UTF-8 bytes of a source line, without its newline. */
-function sourceBytes(source: string | Buffer): number {
-  return typeof source === "string" ? Buffer.byteLength(source) : source.length;
+/** Copies bytes of a source into `body` at `at`, blanking raw line breaks; returns the new end. */
+function copySourceBytes(body: Buffer, at: number, source: Buffer): number {
+  const end = at + source.copy(body, at);
+  if (hasLineBreak(source)) blankLineBreaks(body, at, end);
+  return end;
+}
+
+/** Writes one source line (without its newline) into `body` at `at`; returns the new end. */
+function writeSource(body: Buffer, at: number, source: DocumentSource): number {
+  if (typeof source === "string") return at + body.write(sourceLine(source), at, "utf8");
+  if (!isSpliced(source)) return copySourceBytes(body, at, source);
+  // Head and tail are JSON.stringify output and literal punctuation: no raw line break.
+  return writeSpliced(body, at, source, copySourceBytes);
 }
 
 /** Elasticsearch refuses ids longer than this many UTF-8 bytes. */
@@ -75,7 +85,7 @@ export function invalidAction(action: BulkAction): string | undefined {
 export function estimateActionBytes(action: BulkAction, line: string = actionLine(action)): number {
   const meta = Buffer.byteLength(line) + 1;
   if (action.op === "delete" || action.source === undefined) return meta;
-  return meta + sourceBytes(action.source) + 1;
+  return meta + sourceByteLength(action.source) + 1;
 }
 
 /**
@@ -97,7 +107,7 @@ export function buildBulkBody(documents: readonly PendingDocument[]): Buffer {
     size += Buffer.byteLength(line) + 1;
     if (action.op === "delete") continue;
     if (action.source === undefined) throw new TypeError(`${action.op} action without a source`);
-    size += sourceBytes(action.source) + 1;
+    size += sourceByteLength(action.source) + 1;
   }
   const body = Buffer.allocUnsafe(size);
   let at = 0;
@@ -106,13 +116,7 @@ export function buildBulkBody(documents: readonly PendingDocument[]): Buffer {
     body[at++] = LF;
     const source = action.source;
     if (action.op === "delete" || source === undefined) return;
-    if (typeof source === "string") {
-      at += body.write(sourceLine(source), at, "utf8");
-    } else {
-      const end = at + source.copy(body, at);
-      if (hasLineBreak(source)) blankLineBreaks(body, at, end);
-      at = end;
-    }
+    at = writeSource(body, at, source);
     body[at++] = LF;
   });
   // Every byte of the unzeroed buffer must have been written: anything else is a bug

@@ -83,6 +83,25 @@ export interface BulkWorkers {
 /** How long an idle loop waits for records before looking around again. */
 const IDLE_WAIT_MS = 5_000;
 
+/** A one-shot signal a loop can wait on, re-armed after each wake. */
+class Wakeup {
+  #resolve: (() => void) | undefined;
+  #promise: Promise<void> | undefined;
+
+  wait(): Promise<void> {
+    this.#promise ??= new Promise<void>((resolve) => {
+      this.#resolve = resolve;
+    });
+    return this.#promise;
+  }
+
+  wake(): void {
+    this.#resolve?.();
+    this.#resolve = undefined;
+    this.#promise = undefined;
+  }
+}
+
 function isBulkFunction(client: Client | BulkFunction): client is BulkFunction {
   return typeof client === "function";
 }
@@ -101,7 +120,7 @@ function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
 
 /**
  * The worker pool: one loop takes records from the queue, decodes them, batches the
- * documents, and hands each full (or lingering) batch to a p-queue running up to
+ * documents, and hands each full (or lingering, or any when the pipe is idle) batch to a p-queue running up to
  * `workers` bulk requests at once. It takes more records only while no batch waits
  * for a free slot, so at most one batch is ahead of the requests in flight: the rest
  * stays in the bounded queue, where it is counted and pauses the Kafka reader.
@@ -150,6 +169,8 @@ export function startBulkWorkers(params: StartBulkWorkersParams): BulkWorkers {
   });
   let failed = false;
   let inFlight = 0;
+  /** Wakes the loop when the last request in flight ends: a lingering batch may then go. */
+  const pipeIdle = new Wakeup();
 
   const fail = (error: unknown): void => {
     if (failed) return;
@@ -194,6 +215,7 @@ export function startBulkWorkers(params: StartBulkWorkersParams): BulkWorkers {
       } finally {
         inFlight--;
         observer.inFlight(inFlight);
+        if (inFlight === 0) pipeIdle.wake();
       }
     });
   };
@@ -228,6 +250,14 @@ export function startBulkWorkers(params: StartBulkWorkersParams): BulkWorkers {
     for (const batch of batcher.add(document, estimateActionBytes(result.action, line), at)) dispatch(batch);
   };
 
+  /**
+   * Nagle's rule for bulk requests: while no request is in flight, a partial batch
+   * goes at once (waiting would only add latency to an idle pipe); while one is, the
+   * batch lingers for more documents, and under load batches fill by themselves
+   * while every slot is busy.
+   */
+  const lingerFor = (due: number | undefined): number | undefined => (due !== undefined && inFlight === 0 ? 0 : due);
+
   const loop = async (): Promise<void> => {
     while (!intake.signal.aborted) {
       if (requests.size > 0) {
@@ -236,9 +266,9 @@ export function startBulkWorkers(params: StartBulkWorkersParams): BulkWorkers {
         continue;
       }
       if (queue.waiting === 0) {
-        const due = batcher.msUntilDue(now());
+        const due = lingerFor(batcher.msUntilDue(now()));
         if (due === 0) dispatch(batcher.flush());
-        else await queue.waitForItems(due ?? IDLE_WAIT_MS, intake.signal);
+        else await Promise.race([queue.waitForItems(due ?? IDLE_WAIT_MS, intake.signal), pipeIdle.wait()]);
         continue;
       }
       const room = batcher.room();

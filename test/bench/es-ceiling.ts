@@ -6,7 +6,7 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import { isRetriable } from "../../src/errors.ts";
-import type { BulkAction } from "../../src/pipeline/document.ts";
+import { sourceBytes, type BulkAction } from "../../src/pipeline/document.ts";
 import { Batcher } from "../../src/sink/batcher.ts";
 import { createBulkFunction } from "../../src/sink/bulk-client.ts";
 import { actionLine, estimateActionBytes } from "../../src/sink/bulk-request.ts";
@@ -56,7 +56,7 @@ function subset(body: Body, positions: readonly number[]): Body {
 /** Joined, not concatenated: a flat string, so the clock does not pay for flattening a rope. */
 function ndjson(actions: readonly BulkAction[]): string {
   const lines: string[] = [];
-  for (const action of actions) lines.push(actionLine(action), action.source?.toString() ?? "");
+  for (const action of actions) lines.push(actionLine(action), action.source === undefined ? "" : sourceBytes(action.source).toString());
   lines.push("");
   return lines.join("\n");
 }

@@ -95,6 +95,25 @@ describe("bulk request body", () => {
     assert.deepEqual(bytes, before, "the source itself is left alone");
   });
 
+  test("a spliced source is written as its head then the record's bytes, line breaks blanked in the body only", () => {
+    const docs = new Docs();
+    const value = Buffer.from('{\n"a":"é"}\r\n');
+    const before = Buffer.from(value);
+    const source = { head: '{"@timestamp":"2024-01-01T00:00:00.000Z",', rest: value.subarray(1), restBytes: value.length - 1 };
+    const body = buildBulkBody([docs.make("1", { source })]);
+    assert.equal(body.toString(), '{"index":{"_index":"idx","_id":"1"}}\n{"@timestamp":"2024-01-01T00:00:00.000Z", "a":"é"}  \n');
+    assert.deepEqual(value, before, "the record's bytes are left alone");
+    assert.equal(estimateActionBytes({ op: "index", index: "idx", id: "1", source }), body.length);
+  });
+
+  test("an escaped spliced source (a wrapped text line) is written as JSON.stringify would", () => {
+    const docs = new Docs();
+    const line = 'GET "/a\\b"\ttab\u0001 é😀';
+    const source = { head: '{"message":"', rest: Buffer.from(line), escapeRest: true, restBytes: Buffer.byteLength(JSON.stringify(line)) - 2, tail: '"}' };
+    const body = buildBulkBody([docs.make("1", { source })]);
+    assert.equal(body.toString(), `{"index":{"_index":"idx","_id":"1"}}\n{"message":${JSON.stringify(line)}}\n`);
+  });
+
   test("a document's cached action line is used as is", () => {
     const docs = new Docs();
     const document = { ...docs.make("1", { source: "{}" }), actionLine: '{"index":{"_index":"cached"}}' };
@@ -118,6 +137,8 @@ describe("bulk request body", () => {
       { op: "create", index: "idx", id: undefined, source: "{}" },
       { op: "delete", index: "idx", id: "2", source: undefined },
       { op: "index", index: "idé", id: "ü", source: Buffer.from('{"a":"é😀"}') },
+      { op: "index", index: "idx", id: "3", source: { head: '{"t":"é",', rest: Buffer.from('"a":"😀"}'), restBytes: Buffer.byteLength('"a":"😀"}') } },
+      { op: "index", index: "idx", id: "4", source: { head: '{"m":"', rest: Buffer.from('a"\\\n\u0001é'), escapeRest: true, restBytes: 15, tail: '"}' } },
     ];
     const docs = new Docs();
     for (const action of actions) {

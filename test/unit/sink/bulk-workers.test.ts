@@ -147,20 +147,36 @@ describe("bulk workers", () => {
     assert.ok(maxActive <= 4);
   });
 
-  test("a partial batch is sent after the linger time", async () => {
+  test("a partial batch goes at once to an idle pipe, and lingers while a request is in flight", async () => {
     const { queue, acks } = setup(3);
     const calls: string[][] = [];
-    const started = performance.now();
+    const gates: (() => void)[] = [];
+    const bulk: BulkFunction = async (body) => {
+      const ids = idsOf(body);
+      calls.push(ids);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return response(ids.map(() => ({ status: 201 })));
+    };
     const workers = startBulkWorkers({
       queue,
       decode,
-      client: okBulk(calls),
-      options: { ...baseOptions, maxDocuments: 100, lingerMs: 40 },
+      client: bulk,
+      // A linger far longer than the test: only Nagle's rule can send these batches.
+      options: { ...baseOptions, maxDocuments: 100, lingerMs: 600_000, adaptiveConcurrency: false },
       signal: new AbortController().signal,
     });
-    await until(() => acks.size === 3);
-    assert.ok(performance.now() - started >= 35, "waited for the linger time");
-    assert.deepEqual(calls, [["t-0", "t-1", "t-2"]]);
+    await until(() => calls.length === 1);
+    assert.deepEqual(calls[0], ["t-0", "t-1", "t-2"]);
+    // Two more records while the first request is in flight: they linger...
+    queue.push([3, 4].map((i) => ({ record: record(i), ack: () => acks.set(String(i), 1) })));
+    await delay(50);
+    assert.equal(calls.length, 1, "a partial batch waits while a request is in flight");
+    // ...until the pipe is idle again.
+    gates.shift()?.();
+    await until(() => calls.length === 2);
+    assert.deepEqual(calls[1], ["t-3", "t-4"]);
+    gates.shift()?.();
+    await until(() => acks.size === 5);
     await workers.stop();
   });
 

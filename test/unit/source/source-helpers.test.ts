@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { KafkaMessage } from "kafkajs";
 import { topicPattern } from "../../../src/app.ts";
+import { fetchSizes } from "../../../src/source/fetch-budget.ts";
 import { computeLag } from "../../../src/source/lag-monitor.ts";
 import { RECORD_OVERHEAD_BYTES, toKafkaRecord } from "../../../src/source/record-conversion.ts";
 import { sameTopics, selectTopics } from "../../../src/source/topic-selection.ts";
@@ -56,12 +57,13 @@ describe("toKafkaRecord", () => {
     headers: { trace: Buffer.from("t1"), multi: [Buffer.from("x"), "y"], none: undefined },
   };
 
-  test("copies key and value out of the fetch response", () => {
+  test("key and value are the fetch response's own bytes, not copies (one allocation per fetch, not per record)", () => {
     const { key, value } = toKafkaRecord("t", 3, message);
     assert.ok(key && value);
-    response.write("zzzzzzzz", 0);
     assert.equal(value.toString(), "VALUE");
     assert.equal(key.toString(), "KEY");
+    assert.equal(value.buffer, response.buffer);
+    assert.equal(key.buffer, response.buffer);
   });
 
   test("keeps coordinates and timestamp, and one value per header (the last of repeated ones)", () => {
@@ -86,5 +88,19 @@ describe("toKafkaRecord", () => {
     assert.equal(record.value, null);
     assert.equal(record.key, null);
     assert.equal(record.size, RECORD_OVERHEAD_BYTES);
+  });
+});
+
+describe("fetchSizes", () => {
+  const MiB = 2 ** 20;
+
+  test("a fetch response is capped at a quarter of the queue's byte budget", () => {
+    assert.deepEqual(fetchSizes({ maxBytes: 10 * MiB, maxBytesPerPartition: 1 * MiB }, 16 * MiB), { maxBytes: 4 * MiB, maxBytesPerPartition: 1 * MiB });
+    assert.deepEqual(fetchSizes({ maxBytes: 10 * MiB, maxBytesPerPartition: 8 * MiB }, 16 * MiB), { maxBytes: 4 * MiB, maxBytesPerPartition: 4 * MiB });
+  });
+
+  test("smaller configured sizes are kept; a tiny budget still fetches 64 KiB", () => {
+    assert.deepEqual(fetchSizes({ maxBytes: MiB, maxBytesPerPartition: 256 * 1024 }, 64 * MiB), { maxBytes: MiB, maxBytesPerPartition: 256 * 1024 });
+    assert.deepEqual(fetchSizes({ maxBytes: MiB, maxBytesPerPartition: MiB }, 1024), { maxBytes: 64 * 1024, maxBytesPerPartition: 64 * 1024 });
   });
 });
