@@ -353,13 +353,13 @@ export const configSchema: convict.Schema<Config> = {
     maxRecords: {
       doc: "Records held between Kafka and Elasticsearch (queued or in a bulk request) above which fetching pauses. A soft limit: the fetches already under way still land, so the worst case is this plus one fetch (kafka.maxBytes per concurrently consumed partition group).",
       format: POSITIVE,
-      default: 20000,
+      default: 10000,
       env: "QUEUE_MAX_RECORDS",
     },
     maxBytes: {
-      doc: "Bytes held between Kafka and Elasticsearch before consumption pauses.",
+      doc: "Bytes held between Kafka and Elasticsearch before consumption pauses. A fetch response is capped at a quarter of this (kafka.maxBytes and kafka.maxBytesPerPartition are lowered to it), since it is what the queue can overshoot by.",
       format: integer(1024),
-      default: 67108864,
+      default: 33554432,
       env: "QUEUE_MAX_BYTES",
     },
     lowWatermarkRatio: {
