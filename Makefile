@@ -23,8 +23,9 @@ $(STAMP): package.json package-lock.json
 
 install: $(STAMP) ## install dependencies and the project's Node.js (npm ci)
 
-tools: ## install the system tools the tests use (promtool, kcat) when missing
+tools: ## install the system tools the tests use (promtool, kcat, kubectl, the Kubernetes API schemas) when missing
 	@bash test/infra/ensure-tools.sh promtool kcat kubectl
+	@bash test/infra/k8s-schemas.sh >/dev/null
 
 build: $(STAMP) ## compile TypeScript to dist/
 	npm run --silent build
@@ -78,10 +79,7 @@ image: ## build the container image $(IMAGE): docker where it is the only engine
 	fi
 
 test-image: $(STAMP) tools ## build the image with podman and smoke-test the container against the real servers
-	bash test/infra/ensure-tools.sh $(CONTAINER_TOOLS)
-	bash test/infra/podman.sh bases
-	bash test/infra/podman.sh build $(IMAGE)
-	KES_IMAGE=$(IMAGE) bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec 'test/image/**/*.test.ts'
+	bash test/infra/test-image.sh $(IMAGE) $(NODE)
 
 manifests: $(STAMP) ## regenerate docker/kubernetes/base/prometheus-rule.yaml from docker/prometheus/alerts.yml
 	$(NODE) test/deploy/prometheus-rule.ts

@@ -80,3 +80,13 @@ export function triggerErrors(type: string, metadata: Readonly<Record<string, un
   for (const key of required) if (!(key in metadata)) errors.push(`${type} trigger: "${key}" is missing`);
   return errors;
 }
+
+/** ScaledObject.spec keys (KEDA 2.x): its CRD model lets any other key through. */
+const SCALED_OBJECT_SPEC_KEYS = new Set([
+  "scaleTargetRef", "pollingInterval", "cooldownPeriod", "initialCooldownPeriod", "idleReplicaCount",
+  "minReplicaCount", "maxReplicaCount", "fallback", "advanced", "triggers",
+]);
+
+export function scaledObjectSpecErrors(spec: Readonly<Record<string, unknown>>): string[] {
+  return Object.keys(spec).filter((key) => !SCALED_OBJECT_SPEC_KEYS.has(key)).map((key) => `unknown ScaledObject spec key "${key}"`);
+}

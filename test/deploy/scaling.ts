@@ -5,7 +5,7 @@
  * the scraped series carry the job the alert rules select.
  */
 import { containerEnvironment, containers, find, nameOf, byKind, podLabels } from "./cross-references.ts";
-import { triggerErrors } from "./keda-triggers.ts";
+import { scaledObjectSpecErrors, triggerErrors } from "./keda-triggers.ts";
 import { field, fields, list, type Resource } from "./resources.ts";
 
 export const PARTITIONS_ANNOTATION = "kafka-es-transfer/topic-partitions";
@@ -53,7 +53,8 @@ export function scaledObjectErrors(resources: readonly Resource[]): string[] {
     const env = container === undefined ? new Map<string, string>() : containerEnvironment(resources, target, container);
     const triggers = list(so, "spec", "triggers");
     if (triggers.length === 0) return [`${nameOf(so)}: no triggers`];
-    return [...replicaErrors(so), ...triggers.flatMap((t) => triggerTargetErrors(so, env, t))];
+    const specErrors = scaledObjectSpecErrors(fields(so, "spec")).map((e) => `${nameOf(so)}: ${e}`);
+    return [...specErrors, ...replicaErrors(so), ...triggers.flatMap((t) => triggerTargetErrors(so, env, t))];
   });
 }
 

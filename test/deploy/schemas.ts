@@ -1,8 +1,9 @@
 /**
  * Offline schema validation of rendered resources with the npm models of Kubernetes
  * (kubernetes-models), KEDA and the Prometheus Operator. They check types, required
- * fields and enums; they do not reject unknown fields, and KEDA's trigger metadata is a
- * free string map in its CRD: cross-references.ts and keda-triggers.ts cover those.
+ * fields and enums; they do not reject unknown fields (strict-schemas.ts does, for the
+ * built-in kinds), and KEDA's trigger metadata is a free string map in its CRD
+ * (keda-triggers.ts checks it).
  */
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";

@@ -7,6 +7,7 @@
 #   podman buildah runc mmdebstrap
 #                 build and run the container image (make image, make test-image)
 #   kubectl       renders the Kubernetes manifests offline (package kubectl)
+#   pip3          fetches the Kubernetes API schemas from PyPI (package python3-pip)
 set -euo pipefail
 package_of() {
   case "$1" in
@@ -14,6 +15,7 @@ package_of() {
     kcat) echo kcat ;;
     rsvg-convert) echo librsvg2-bin ;;
     podman|buildah|runc|mmdebstrap|kubectl) echo "$1" ;;
+    pip3) echo python3-pip ;;
     *) echo "ensure-tools: unknown tool \"$1\"" >&2; exit 2 ;;
   esac
 }

@@ -125,6 +125,8 @@ build_image() { # tag [extra podman build args]
     --build-arg "NODE_IMAGE=$NODE_BASE" --build-arg "RUNTIME_IMAGE=$RUNTIME_BASE" \
     --secret "id=npm_ca,src=$HOST_CA_BUNDLE" \
     -f "$REPO_DIR/docker/Dockerfile" -t "$tag" "$@" "$REPO_DIR"
+  # Each build leaves the previous stages untagged; keep a day's worth as build cache.
+  podman image prune --force --filter until=24h >/dev/null
 }
 
 mkdir -p "$PODMAN_DIR"

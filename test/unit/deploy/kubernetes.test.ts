@@ -10,13 +10,14 @@ import { triggerErrors } from "../../deploy/keda-triggers.ts";
 import { cloneResources, field, kindsOf, renderKustomization, type Fields, type Resource } from "../../deploy/resources.ts";
 import { podMonitorJobErrors, scaledObjectErrors } from "../../deploy/scaling.ts";
 import { schemaErrors } from "../../deploy/schemas.ts";
+import { strictSchemaErrors } from "../../deploy/strict-schemas.ts";
 import { workloadErrors } from "../../deploy/workload.ts";
 
 const KINDS = ["ConfigMap", "Deployment", "PodDisruptionBudget", "PodMonitor", "PrometheusRule", "ScaledObject", "Secret", "Service"];
 const OVERLAYS = ["overlays/example", "overlays/example-prometheus-lag"];
 
 const allErrors = (resources: readonly Resource[]): string[] => [
-  ...schemaErrors(resources), ...selectorErrors(resources), ...portErrors(resources), ...configurationErrors(resources),
+  ...schemaErrors(resources), ...strictSchemaErrors(resources), ...selectorErrors(resources), ...portErrors(resources), ...configurationErrors(resources),
   ...workloadErrors(resources), ...scaledObjectErrors(resources), ...podMonitorJobErrors(resources),
 ];
 
@@ -38,7 +39,7 @@ describe("kubernetes manifests", () => {
   test("the base renders and every resource fits its schema", (t) => {
     const base = rendered.get("base") ?? [];
     t.diagnostic(`base: ${kindsOf(base).join(", ")}`);
-    assert.deepEqual(schemaErrors(base), []);
+    assert.deepEqual([...schemaErrors(base), ...strictSchemaErrors(base)], []);
   });
 
   for (const overlay of OVERLAYS) {
@@ -62,6 +63,17 @@ describe("kubernetes manifests", () => {
     assert.match(schemaErrors(resources).join("\n"), /replicas must be integer/);
   });
 
+  test("a misspelled field fails the strict Kubernetes schema, which the npm models let through", () => {
+    const resources = example();
+    const container = (field(first(resources, "Deployment"), "spec", "template", "spec", "containers") as Record<string, unknown>[])[0] ?? {};
+    at(container, "securityContext").readOnlyRootFileSystem = true;
+    at(first(resources, "Service"), "spec").selecter = {};
+    assert.deepEqual(schemaErrors(resources), []);
+    const errors = strictSchemaErrors(resources).join("\n");
+    assert.match(errors, /securityContext must NOT have additional properties: "readOnlyRootFileSystem"/);
+    assert.match(errors, /Service\/kafka-es-transfer: \/spec must NOT have additional properties: "selecter"/);
+  });
+
   test("a misspelled KEDA trigger key fails (lagTreshold), as does a bad value", () => {
     assert.match(triggerErrors("kafka", { bootstrapServers: "k:9092", consumerGroup: "g", topic: "t", lagTreshold: "50" }).join("\n"), /unknown metadata key "lagTreshold"[\s\S]*"lagThreshold" is missing/);
     assert.match(triggerErrors("kafka", { bootstrapServers: "k:9092", consumerGroup: "g", topic: "t", lagThreshold: "fifty" }).join("\n"), /lagThreshold is "fifty", expected a positive integer/);
@@ -75,6 +87,8 @@ describe("kubernetes manifests", () => {
     delete metadata.lagThreshold;
     assert.deepEqual(schemaErrors(resources), [], "the KEDA schema alone lets it through");
     assert.match(scaledObjectErrors(resources).join("\n"), /unknown metadata key "lagTreshold"/);
+    at(first(resources, "ScaledObject"), "spec").maxReplicas = 3;
+    assert.match(scaledObjectErrors(resources).join("\n"), /unknown ScaledObject spec key "maxReplicas"/);
   });
 
   test("replicas above the partition count, a wrong group or target fail", () => {
