@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 SERVICES := test/infra/services.sh
 STAMP := node_modules/.install-stamp
 
-.PHONY: help install build lint typecheck test test-unit test-integration services-up services-down \
+.PHONY: help install build lint typecheck test test-unit test-integration test-secured services-up services-down \
         services-status demo bench tools clean image test-image manifests bench-scale bench-storm
 
 help: ## list the targets
@@ -46,6 +46,9 @@ test-integration: $(STAMP) tools ## integration tests against real Kafka and Ela
 test: $(STAMP) tools ## lint, build, unit and integration tests (starts the servers if needed, stops what it started)
 	$(MAKE) --no-print-directory lint build
 	bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
+
+test-secured: $(STAMP) ## security tests on a secured Kafka (SASL_SSL, mTLS, ACLs) and Elasticsearch (TLS, users, API keys, PKI)
+	KES_SERVICES_SCRIPT=$(CURDIR)/test/infra/secured.sh bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec 'test/secured/**/*.test.ts'
 
 services-up: ## start Kafka (127.0.0.1:9092) and Elasticsearch (127.0.0.1:9200); KAFKA_VERSION=4.1.0 for Kafka 4
 	bash $(SERVICES) up

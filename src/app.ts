@@ -7,13 +7,15 @@ import { createRequire } from "node:module";
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.ts";
 import { describeError, TransferError } from "./errors.ts";
-import { composeKafka } from "./compose/kafka.ts";
+import { composeKafka, kafkaFailureContext } from "./compose/kafka.ts";
+import { preflight } from "./compose/preflight.ts";
 import { composeSink } from "./compose/sink.ts";
 import { BoundedQueue } from "./pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "./pipeline/record.ts";
 import { elasticsearchReachable } from "./sink/es-client.ts";
 import { Checkpointer } from "./source/checkpointer.ts";
 import { fetchSizes } from "./source/fetch-budget.ts";
+import { explainKafkaError } from "./source/kafka-diagnosis.ts";
 import { KafkaReader } from "./source/kafka-reader.ts";
 import { LagMonitor } from "./source/lag-monitor.ts";
 import { TelemetryServer } from "./telemetry/http-server.ts";
@@ -43,6 +45,8 @@ export function topicPattern(source: string): RegExp | undefined {
 }
 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
+  // TLS, credentials and ACLs first: a misconfiguration ends the start with one clear line.
+  await preflight(config, logger);
   const metrics = createMetrics({ version: VERSION });
   const watchdog = new LoopWatchdog({ staleAfterMs: Math.max(60_000, config.kafka.sessionTimeoutMs * 2) });
 
@@ -71,6 +75,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       commitIntervalMs: config.kafka.commitIntervalMs,
       topicRefreshIntervalMs: config.kafka.topicRefreshIntervalMs,
       drainTimeoutMs: config.shutdown.drainTimeoutMs,
+      explainCrash: (error) => explainKafkaError(error, kafkaFailureContext(config)),
     },
     logger,
     readerObserver(metrics, watchdog),
@@ -90,7 +95,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // Telemetry: gauges that mirror state, the Elasticsearch probe, the HTTP endpoints.
   let esReachable = { ok: false, reason: "Elasticsearch not probed yet" } as { ok: boolean; reason?: string };
   const probeElasticsearch = async (): Promise<void> => {
-    esReachable = await elasticsearchReachable(es, Math.min(5_000, config.elasticsearch.requestTimeoutMs));
+    esReachable = await elasticsearchReachable(es, Math.min(5_000, config.elasticsearch.requestTimeoutMs), config.elasticsearch.nodes);
     metrics.setElasticsearchUp(esReachable.ok);
   };
   // Gauges that mirror internal state are read when Prometheus asks, not on a timer.

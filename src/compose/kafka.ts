@@ -2,18 +2,20 @@
 import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
-import { createKafka } from "../source/kafka-client.ts";
+import { createKafka, type KafkaConnectionOptions } from "../source/kafka-client.ts";
+import type { KafkaFailureContext } from "../source/kafka-diagnosis.ts";
+
+/** The options every Kafka client of the worker is made with (TLS and SASL included). */
+export function kafkaConnection(config: Config): KafkaConnectionOptions {
+  const { brokers, clientId, ssl, tls, sasl } = config.kafka;
+  return { brokers, clientId, ssl, tls, sasl };
+}
+
+/** What the Kafka failure diagnoses need to know of the configuration. */
+export function kafkaFailureContext(config: Config): KafkaFailureContext {
+  return { brokers: config.kafka.brokers, ssl: config.kafka.ssl, mechanism: config.kafka.sasl.mechanism.toLowerCase(), groupId: config.kafka.groupId };
+}
 
 export function composeKafka(config: Config, logger: Logger): Kafka {
-  return createKafka(
-    {
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.clientId,
-      ssl: config.kafka.ssl,
-      sasl: config.kafka.sasl.mechanism === ""
-        ? undefined
-        : { mechanism: config.kafka.sasl.mechanism, username: config.kafka.sasl.username, password: config.kafka.sasl.password },
-    },
-    logger,
-  );
+  return createKafka(kafkaConnection(config), logger);
 }

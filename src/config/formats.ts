@@ -271,3 +271,27 @@ export const UTC_OFFSET = define({
 export function checkOneOf(options: readonly unknown[], value: unknown): void {
   if (!options.includes(value)) fail(`must be one of ${options.map((o) => JSON.stringify(o)).join(", ")}`);
 }
+
+/** SASL mechanisms, in Kafka's spelling or lower case: "SCRAM-SHA-512" and "scram-sha-512" alike. */
+export const SASL_MECHANISMS = ["", "plain", "scram-sha-256", "scram-sha-512", "oauthbearer", "aws"] as const;
+
+export const SASL_MECHANISM = define({
+  name: "sasl-mechanism",
+  coerce: (raw) => raw.trim().toLowerCase(),
+  validate(value) {
+    if (typeof value !== "string" || !(SASL_MECHANISMS as readonly string[]).includes(value.trim().toLowerCase())) {
+      fail(`must be one of ${SASL_MECHANISMS.map((m) => JSON.stringify(m)).join(", ")} (any case)`);
+    }
+  },
+});
+
+/** A SHA-256 fingerprint: 64 hex digits, with or without colons ("" = none). */
+export const SHA256_FINGERPRINT = define({
+  name: "sha256-fingerprint",
+  validate(value) {
+    if (typeof value !== "string") fail("must be a string");
+    if (value !== "" && !/^[0-9A-Fa-f]{64}$/.test(value.replace(/:/g, ""))) {
+      fail("must be a SHA-256 fingerprint: 64 hex digits, colons allowed (openssl x509 -fingerprint -sha256)");
+    }
+  },
+});

@@ -166,15 +166,37 @@ function valueAt(root: unknown, path: string): unknown {
   return node;
 }
 
+/**
+ * A secret's variable NAME also has a NAME_FILE twin, the way Kubernetes and Docker mount
+ * secrets: the value is that file's content without its trailing line break.
+ */
+function secretFromFile(name: string, env: Readonly<Record<string, string | undefined>>, problems: string[]): string | undefined {
+  const file = env[`${name}_FILE`];
+  if (file === undefined || file === "") return undefined;
+  if (env[name] !== undefined && env[name] !== "") {
+    problems.push(`${name} and ${name}_FILE are both set: give only one`);
+    return undefined;
+  }
+  try {
+    return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    problems.push(`${name}_FILE = ${JSON.stringify(file)}: cannot read that file (${typeof code === "string" ? code : describeError(error)})`);
+    return undefined;
+  }
+}
+
 /** convict reads environment variables itself; give it only the non-empty ones it knows. */
 function schemaEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const picked: Record<string, string> = {};
+  const problems: string[] = [];
   for (const leaf of schemaLeaves) {
     const name: unknown = leaf.item.env;
     if (typeof name !== "string") continue;
-    const value = env[name];
+    const value = leaf.item.sensitive === true ? (secretFromFile(name, env, problems) ?? env[name]) : env[name];
     if (value !== undefined && value !== "") picked[name] = value;
   }
+  if (problems.length > 0) fail(problems);
   return picked;
 }
 

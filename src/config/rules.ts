@@ -2,9 +2,9 @@
  * Rules that involve more than one key, checked after every key passed its own format.
  * Each returns a message naming the key(s) and value(s) involved.
  */
-import { accessSync, constants } from "node:fs";
 import { indexTemplateProblem } from "../pipeline/index-name.ts";
 import type { Config } from "./schema.ts";
+import { certificateFileProblem, clientCertificateProblems } from "./tls-files.ts";
 
 type Show = (path: string, value: unknown) => string;
 
@@ -20,21 +20,71 @@ function kafkaProblems(kafka: Config["kafka"], needsTopics: boolean): string[] {
       `kafka.heartbeatIntervalMs = ${kafka.heartbeatIntervalMs}: must be lower than kafka.sessionTimeoutMs (${kafka.sessionTimeoutMs})`,
     );
   }
-  const { mechanism, username, password } = kafka.sasl;
-  if (mechanism !== "") {
+  return [...problems, ...kafkaSaslProblems(kafka.sasl), ...kafkaTlsProblems(kafka)];
+}
+
+function isHttpUrl(text: string): boolean {
+  return URL.canParse(text) && ["http:", "https:"].includes(new URL(text).protocol);
+}
+
+function kafkaSaslProblems(sasl: Config["kafka"]["sasl"]): string[] {
+  const problems: string[] = [];
+  const mechanism = sasl.mechanism.toLowerCase();
+  const { username, password, oauth, aws } = sasl;
+  if (mechanism === "plain" || mechanism.startsWith("scram-")) {
     if (username === "") problems.push(`kafka.sasl.username = "": required when kafka.sasl.mechanism is "${mechanism}"`);
     if (password === "") problems.push(`kafka.sasl.password: required when kafka.sasl.mechanism is "${mechanism}"`);
   } else if (username !== "" || password !== "") {
-    problems.push(`kafka.sasl.mechanism = "": set it (plain, scram-sha-256 or scram-sha-512) when a SASL username or password is given`);
+    problems.push(`kafka.sasl.mechanism = "${mechanism}": set it to plain, scram-sha-256 or scram-sha-512 when a SASL username or password is given`);
   }
+  if (mechanism === "oauthbearer") {
+    if (!isHttpUrl(oauth.tokenEndpoint)) {
+      problems.push(`kafka.sasl.oauth.tokenEndpoint = ${JSON.stringify(oauth.tokenEndpoint)}: an http(s) URL is required when kafka.sasl.mechanism is "oauthbearer"`);
+    }
+    if (oauth.clientId === "") problems.push('kafka.sasl.oauth.clientId = "": required when kafka.sasl.mechanism is "oauthbearer"');
+    if (oauth.clientSecret === "") problems.push('kafka.sasl.oauth.clientSecret: required when kafka.sasl.mechanism is "oauthbearer"');
+  }
+  if (mechanism === "aws" && aws.region === "") problems.push('kafka.sasl.aws.region = "": required when kafka.sasl.mechanism is "aws"');
   return problems;
+}
+
+function kafkaTlsProblems(kafka: Config["kafka"]): string[] {
+  const { tls } = kafka;
+  const set = (["caFile", "certFile", "keyFile", "servername"] as const).filter((k) => tls[k] !== "");
+  if (!kafka.ssl) {
+    return set.length === 0 ? [] : [`kafka.ssl = false: set it to true (KAFKA_SSL=true) to use ${set.map((k) => `kafka.tls.${k}`).join(", ")}`];
+  }
+  const problems: string[] = [];
+  if (tls.caFile !== "") {
+    const problem = certificateFileProblem("kafka.tls.caFile", tls.caFile);
+    if (problem !== undefined) problems.push(problem);
+  }
+  problems.push(
+    ...clientCertificateProblems(
+      { cert: "kafka.tls.certFile", key: "kafka.tls.keyFile", passphrase: "kafka.tls.keyPassphrase" },
+      { cert: tls.certFile, key: tls.keyFile, passphrase: tls.keyPassphrase },
+    ),
+  );
+  return problems;
+}
+
+/** "name:base64(host$es-id$kibana-id)", as Elastic Cloud shows it: undefined when it decodes. */
+export function cloudIdProblem(cloudId: string): string | undefined {
+  const [, encoded] = cloudId.split(":");
+  const parts = encoded === undefined ? [] : Buffer.from(encoded, "base64").toString("utf8").split("$");
+  return parts.length >= 2 && parts.every((p) => /^[\w.:-]+$/.test(p))
+    ? undefined
+    : "is not an Elastic Cloud id (name:base64 of host$elasticsearch-id$kibana-id)";
 }
 
 function elasticsearchProblems(es: Config["elasticsearch"], show: Show): string[] {
   const problems: string[] = [];
-  if (es.apiKey !== "" && (es.username !== "" || es.password !== "")) {
-    problems.push("elasticsearch.apiKey: give either apiKey or username/password, not both");
-  }
+  const auth = [
+    es.apiKey !== "" ? "apiKey" : undefined,
+    es.bearerToken !== "" ? "bearerToken" : undefined,
+    es.username !== "" || es.password !== "" ? "username/password" : undefined,
+  ].filter((a) => a !== undefined);
+  if (auth.length > 1) problems.push(`elasticsearch.${auth.join(", elasticsearch.")}: give only one way to authenticate`);
   if (es.username !== "" && es.password === "") {
     problems.push(`elasticsearch.password: required when elasticsearch.username is set (${show("elasticsearch.username", es.username)})`);
   }
@@ -42,12 +92,19 @@ function elasticsearchProblems(es: Config["elasticsearch"], show: Show): string[
     problems.push("elasticsearch.username: required when elasticsearch.password is set");
   }
   if (es.caFile !== "") {
-    try {
-      accessSync(es.caFile, constants.R_OK);
-    } catch {
-      problems.push(`elasticsearch.caFile = ${show("elasticsearch.caFile", es.caFile)}: cannot read that file`);
-    }
+    const problem = certificateFileProblem("elasticsearch.caFile", es.caFile);
+    if (problem !== undefined) problems.push(problem);
   }
+  if (es.cloudId !== "") {
+    const problem = cloudIdProblem(es.cloudId);
+    if (problem !== undefined) problems.push(`elasticsearch.cloudId = ${show("elasticsearch.cloudId", es.cloudId)}: ${problem}`);
+  }
+  problems.push(
+    ...clientCertificateProblems(
+      { cert: "elasticsearch.certFile", key: "elasticsearch.keyFile", passphrase: "elasticsearch.keyPassphrase" },
+      { cert: es.certFile, key: es.keyFile, passphrase: es.keyPassphrase },
+    ),
+  );
   return problems;
 }
 

@@ -10,6 +10,7 @@
 import type convict from "convict";
 import type { IdStrategy, OpType, TombstonePolicy } from "../pipeline/decoder.ts";
 import type { ElasticsearchOptions } from "../sink/es-client.ts";
+import type { SASL_MECHANISMS } from "./formats.ts";
 import {
   BROKER_LIST,
   FIELD_NAME,
@@ -19,6 +20,8 @@ import {
   OPTIONAL_FIELD_NAME,
   RATIO,
   REGEX_SOURCE,
+  SASL_MECHANISM,
+  SHA256_FINGERPRINT,
   REQUIRED_TEXT,
   TEXT,
   TOPIC_LIST,
@@ -28,7 +31,7 @@ import {
   integer,
 } from "./formats.ts";
 
-export type SaslMechanism = "" | "plain" | "scram-sha-256" | "scram-sha-512";
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 export type PermanentErrorPolicy = "skip" | "stop";
 
@@ -51,10 +54,31 @@ export interface Config {
     readonly lagIntervalMs: number;
     readonly topicRefreshIntervalMs: number;
     readonly ssl: boolean;
+    readonly tls: {
+      readonly caFile: string;
+      readonly certFile: string;
+      readonly keyFile: string;
+      readonly keyPassphrase: string;
+      readonly servername: string;
+      readonly rejectUnauthorized: boolean;
+    };
     readonly sasl: {
+      /** Any case in the configuration; use `saslMechanism()` for the normalized name. */
       readonly mechanism: SaslMechanism;
       readonly username: string;
       readonly password: string;
+      readonly oauth: {
+        readonly tokenEndpoint: string;
+        readonly clientId: string;
+        readonly clientSecret: string;
+        readonly scope: string;
+      };
+      readonly aws: {
+        readonly region: string;
+        readonly accessKeyId: string;
+        readonly secretAccessKey: string;
+        readonly sessionToken: string;
+      };
     };
   };
   readonly elasticsearch: ElasticsearchOptions;
@@ -200,30 +224,124 @@ export const configSchema: convict.Schema<Config> = {
       env: "KAFKA_TOPIC_REFRESH_MS",
     },
     ssl: {
-      doc: "Connect to the brokers over TLS.",
+      doc: "Connect to the brokers over TLS (needed for kafka.tls.*).",
       format: FLAG,
       default: false,
       env: "KAFKA_SSL",
     },
+    tls: {
+      caFile: {
+        doc: "PEM file of the certificate authorities that signed the brokers' certificates (a private CA); \"\" = the system's. Trusted for Kafka only.",
+        format: TEXT,
+        default: "",
+        env: "KAFKA_SSL_CA_FILE",
+      },
+      certFile: {
+        doc: "PEM client certificate (chain) for mutual TLS, with kafka.tls.keyFile; \"\" = none.",
+        format: TEXT,
+        default: "",
+        env: "KAFKA_SSL_CERT_FILE",
+      },
+      keyFile: {
+        doc: "PEM private key of kafka.tls.certFile.",
+        format: TEXT,
+        default: "",
+        env: "KAFKA_SSL_KEY_FILE",
+      },
+      keyPassphrase: {
+        doc: "Passphrase of an encrypted kafka.tls.keyFile (KAFKA_SSL_KEY_PASSPHRASE_FILE: read it from a file).",
+        format: TEXT,
+        default: "",
+        env: "KAFKA_SSL_KEY_PASSPHRASE",
+        sensitive: true,
+      },
+      servername: {
+        doc: "Name the brokers' certificates must carry, when it differs from the host in kafka.brokers (SNI and verification); \"\" = the broker host.",
+        format: TEXT,
+        default: "",
+        env: "KAFKA_SSL_SERVERNAME",
+      },
+      rejectUnauthorized: {
+        doc: "Refuse brokers whose certificate does not verify. Turn off only for tests.",
+        format: FLAG,
+        default: true,
+        env: "KAFKA_SSL_REJECT_UNAUTHORIZED",
+      },
+    },
     sasl: {
       mechanism: {
-        doc: 'SASL mechanism: "" (none), "plain", "scram-sha-256" or "scram-sha-512". Needs username and password.',
-        format: ["", "plain", "scram-sha-256", "scram-sha-512"],
+        doc: 'SASL mechanism, any case: "" (none), "plain", "scram-sha-256", "scram-sha-512" (username and password), "oauthbearer" (kafka.sasl.oauth.*: OIDC client credentials) or "aws" (AWS_MSK_IAM, kafka.sasl.aws.*). Usually with kafka.ssl.',
+        format: SASL_MECHANISM,
         default: "",
         env: "KAFKA_SASL_MECHANISM",
       },
       username: {
-        doc: "SASL username.",
+        doc: "SASL username (plain, scram-*).",
         format: TEXT,
         default: "",
         env: "KAFKA_SASL_USERNAME",
       },
       password: {
-        doc: "SASL password.",
+        doc: "SASL password (KAFKA_SASL_PASSWORD_FILE: read it from a file).",
         format: TEXT,
         default: "",
         env: "KAFKA_SASL_PASSWORD",
         sensitive: true,
+      },
+      oauth: {
+        tokenEndpoint: {
+          doc: "OAUTHBEARER: the OIDC token endpoint (https://.../token) asked for tokens with the client-credentials grant; tokens are renewed before they expire.",
+          format: TEXT,
+          default: "",
+          env: "KAFKA_SASL_OAUTH_TOKEN_ENDPOINT",
+        },
+        clientId: {
+          doc: "OAUTHBEARER: client id at the token endpoint.",
+          format: TEXT,
+          default: "",
+          env: "KAFKA_SASL_OAUTH_CLIENT_ID",
+        },
+        clientSecret: {
+          doc: "OAUTHBEARER: client secret (KAFKA_SASL_OAUTH_CLIENT_SECRET_FILE: read it from a file).",
+          format: TEXT,
+          default: "",
+          env: "KAFKA_SASL_OAUTH_CLIENT_SECRET",
+          sensitive: true,
+        },
+        scope: {
+          doc: "OAUTHBEARER: scope requested with the token (space-separated); \"\" = none.",
+          format: TEXT,
+          default: "",
+          env: "KAFKA_SASL_OAUTH_SCOPE",
+        },
+      },
+      aws: {
+        region: {
+          doc: "aws (MSK IAM): the cluster's AWS region, e.g. \"eu-west-1\".",
+          format: TEXT,
+          default: "",
+          env: "KAFKA_SASL_AWS_REGION",
+        },
+        accessKeyId: {
+          doc: "aws (MSK IAM): access key id; \"\" = AWS_ACCESS_KEY_ID.",
+          format: TEXT,
+          default: "",
+          env: "KAFKA_SASL_AWS_ACCESS_KEY_ID",
+        },
+        secretAccessKey: {
+          doc: "aws (MSK IAM): secret access key (KAFKA_SASL_AWS_SECRET_ACCESS_KEY_FILE: from a file); \"\" = AWS_SECRET_ACCESS_KEY.",
+          format: TEXT,
+          default: "",
+          env: "KAFKA_SASL_AWS_SECRET_ACCESS_KEY",
+          sensitive: true,
+        },
+        sessionToken: {
+          doc: "aws (MSK IAM): session token of temporary credentials; \"\" = AWS_SESSION_TOKEN.",
+          format: TEXT,
+          default: "",
+          env: "KAFKA_SASL_AWS_SESSION_TOKEN",
+          sensitive: true,
+        },
       },
     },
   },
@@ -241,24 +359,62 @@ export const configSchema: convict.Schema<Config> = {
       env: "ES_USERNAME",
     },
     password: {
-      doc: "Basic-auth password.",
+      doc: "Basic-auth password (ES_PASSWORD_FILE: read it from a file).",
       format: TEXT,
       default: "",
       env: "ES_PASSWORD",
       sensitive: true,
     },
     apiKey: {
-      doc: "API key (base64 id:key as Elasticsearch returns it as \"encoded\"); instead of username/password.",
+      doc: "API key: the \"encoded\" form Elasticsearch returns, or \"id:api_key\"; instead of username/password (ES_API_KEY_FILE: read it from a file).",
       format: TEXT,
       default: "",
       env: "ES_API_KEY",
       sensitive: true,
+    },
+    bearerToken: {
+      doc: "Bearer token (a service-account token or an OAuth2 access token) sent as \"Authorization: Bearer\"; instead of the others (ES_BEARER_TOKEN_FILE: read it from a file).",
+      format: TEXT,
+      default: "",
+      env: "ES_BEARER_TOKEN",
+      sensitive: true,
+    },
+    cloudId: {
+      doc: "Elastic Cloud deployment id (name:base64); replaces elasticsearch.nodes.",
+      format: TEXT,
+      default: "",
+      env: "ES_CLOUD_ID",
     },
     caFile: {
       doc: "PEM file of the certificate authority to trust for https nodes; \"\" = the system's.",
       format: TEXT,
       default: "",
       env: "ES_CA_FILE",
+    },
+    caFingerprint: {
+      doc: "SHA-256 fingerprint of the CA certificate (or of the node's own) to pin, as Elasticsearch prints it at first start; \"\" = none.",
+      format: SHA256_FINGERPRINT,
+      default: "",
+      env: "ES_CA_FINGERPRINT",
+    },
+    certFile: {
+      doc: "PEM client certificate for mutual TLS (the PKI realm), with elasticsearch.keyFile; \"\" = none.",
+      format: TEXT,
+      default: "",
+      env: "ES_CERT_FILE",
+    },
+    keyFile: {
+      doc: "PEM private key of elasticsearch.certFile.",
+      format: TEXT,
+      default: "",
+      env: "ES_KEY_FILE",
+    },
+    keyPassphrase: {
+      doc: "Passphrase of an encrypted elasticsearch.keyFile (ES_KEY_PASSPHRASE_FILE: read it from a file).",
+      format: TEXT,
+      default: "",
+      env: "ES_KEY_PASSPHRASE",
+      sensitive: true,
     },
     tlsRejectUnauthorized: {
       doc: "Refuse https nodes whose certificate does not verify. Turn off only for tests.",

@@ -7,6 +7,10 @@ import type { FailurePolicy } from "./failure-policy.ts";
 import { noopLogger, noopObserver, type BulkOutcome, type RetryReason, type SinkLogger, type SinkObserver } from "./observer.ts";
 import { backoffDelay, sleep as abortableSleep, validateRetryOptions, type RetryPolicyOptions } from "./retry-policy.ts";
 
+/** What a 401/403 on a write means, and what to grant (README, Security). */
+const NOT_AUTHORIZED =
+  "Elasticsearch: not authorized to write (missing privilege): the worker's role needs index (or create_doc), create_index and auto_configure on the index";
+
 export interface BulkSenderDeps {
   readonly bulk: BulkFunction;
   readonly failurePolicy: FailurePolicy;
@@ -175,7 +179,9 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
     const delayMs = backoffDelay(request.attempt, deps.retry, random);
     logger.warn(
       { err: describeError(error), status, ...request, attempt: request.attempt + 1, delayMs },
-      reason === "blocked"
+      status === 401 || status === 403
+        ? `${NOT_AUTHORIZED}; retrying the whole batch`
+        : reason === "blocked"
         ? "bulk request refused for a reason an operator must fix (privileges?); retrying the whole batch"
         : "bulk request failed; retrying the whole batch",
     );
@@ -190,7 +196,9 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
     if (blocked !== undefined) {
       logger.error(
         { held: sum(sorted.blocked), ...fields, status: blocked.status, errorType: blocked.errorType, reason: blocked.detail },
-        "Elasticsearch refuses documents for a reason an operator must fix (missing or closed index, write block, privileges, data-stream op type); holding them and retrying",
+        blocked.status === 401 || blocked.status === 403
+          ? `${NOT_AUTHORIZED}; holding them and retrying`
+          : "Elasticsearch refuses documents for a reason an operator must fix (missing or closed index, write block, privileges, data-stream op type); holding them and retrying",
       );
     }
     const sample = sorted.sample;

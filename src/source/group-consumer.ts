@@ -15,6 +15,8 @@ export interface GroupConsumerOptions {
   readonly maxBytesPerPartition: number;
   readonly maxBytes: number;
   readonly maxWaitTimeMs: number;
+  /** One line for a crash caused by a misconfiguration (missing ACL...); default: the error's message. */
+  readonly explainCrash?: (error: Error) => string | undefined;
 }
 
 /** What the reader does on each consumer event. */
@@ -46,7 +48,7 @@ export function createGroupConsumer(kafka: Kafka, o: GroupConsumerOptions, logge
       // because a worker that gives up on a broker blip helps nobody. The restarted
       // consumer group knows nothing of our pauses: GROUP_JOIN re-applies them.
       restartOnFailure: (error: Error) => {
-        logger.error({ err: describeError(error) }, "kafka consumer crashed; restarting it");
+        logger.error({ err: o.explainCrash?.(error) ?? describeError(error) }, "kafka consumer crashed; restarting it");
         return Promise.resolve(handlers.shouldRestart(error));
       },
     },

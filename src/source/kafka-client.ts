@@ -1,11 +1,13 @@
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type SASLOptions } from "kafkajs";
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
 import type { Logger } from "pino";
+import { kafkaSasl, kafkaTls, type KafkaSaslOptions, type KafkaTlsOptions } from "./kafka-security.ts";
 
 export interface KafkaConnectionOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly ssl: boolean;
-  readonly sasl?: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string } | undefined;
+  readonly tls: KafkaTlsOptions;
+  readonly sasl: KafkaSaslOptions;
 }
 
 /**
@@ -24,20 +26,22 @@ function kafkaLogCreator(logger: Logger) {
     };
 }
 
-export function createKafka(options: KafkaConnectionOptions, logger: Logger): Kafka {
-  const sasl: SASLOptions | undefined = options.sasl
-    ? { mechanism: options.sasl.mechanism, username: options.sasl.username, password: options.sasl.password }
-    : undefined;
+/**
+ * The one factory of Kafka clients: the consumer, the admin and any producer made from
+ * the returned `Kafka` share its TLS and SASL settings.
+ */
+export function createKafka(options: KafkaConnectionOptions, logger: Logger, retries = 8): Kafka {
+  const sasl = kafkaSasl(options.sasl);
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
-    ssl: options.ssl,
+    ssl: kafkaTls(options.ssl, options.tls),
     ...(sasl ? { sasl } : {}),
     logLevel: KafkaLogLevel.INFO,
     logCreator: kafkaLogCreator(logger),
     // A broker restart must not kill the worker: kafkajs' own retrier gives up after
     // ~30 s by default, after which the consumer crashes and we restart it ourselves.
-    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
+    retry: { initialRetryTime: 300, retries, maxRetryTime: 30_000 },
   });
 }
 

@@ -29,6 +29,8 @@ export interface ReaderOptions {
   readonly drainTimeoutMs: number;
   /** First delay before retrying a failed consumer start, commit or seed; doubles up to 30 s. */
   readonly retryInitialMs?: number;
+  /** One line for a crash caused by a misconfiguration (missing ACL...); default: the error's message. */
+  readonly explainCrash?: (error: Error) => string | undefined;
 }
 
 /** What the reader reports; the composition root turns it into metrics. */

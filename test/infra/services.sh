@@ -314,6 +314,7 @@ kafka_launch() {
     cid="$("$java" "${args[@]}" kafka.tools.StorageTool random-uuid 2>"$KRUN/logs/format.log" | tail -1)"
     [[ -n "$cid" ]] || { show_tail "$KRUN/logs/format.log"; die "Kafka StorageTool random-uuid failed"; }
     "$java" "${args[@]}" kafka.tools.StorageTool format -t "$cid" -c "$KRUN/server.properties" \
+        ${KAFKA_FORMAT_ARGS[@]+"${KAFKA_FORMAT_ARGS[@]}"} \
         >>"$KRUN/logs/format.log" 2>&1 \
       || { show_tail "$KRUN/logs/format.log"; die "Kafka StorageTool format failed"; }
   fi
@@ -369,10 +370,13 @@ es_pid() {
   fi
 }
 es_url() { echo "http://$HOST:$ES_PORT"; }
-es_answers() { curl -s -m 5 -o /dev/null "$(es_url)/_cluster/health" 2>/dev/null; }
+# every request to ES goes through es_curl, so that test/infra/secured.sh can add
+# its CA and credentials by redefining it
+es_curl() { curl -s "$@"; }
+es_answers() { es_curl -m 5 -o /dev/null "$(es_url)/_cluster/health" 2>/dev/null; }
 es_health_ok() { # timeout
   local body
-  body="$(curl -s -m $(( ${1%s} + 10 )) "$(es_url)/_cluster/health?wait_for_status=yellow&timeout=$1" 2>/dev/null)" || return 1
+  body="$(es_curl -m $(( ${1%s} + 10 )) "$(es_url)/_cluster/health?wait_for_status=yellow&timeout=$1" 2>/dev/null)" || return 1
   [[ "$body" == *'"timed_out":false'* && "$body" =~ \"status\":\"(green|yellow)\" ]]
 }
 es_healthy() { [[ -n "$(es_pid)" ]] && es_health_ok 1s; }
@@ -474,7 +478,7 @@ es_start() {
     -E action.destructive_requires_name=false
     -E path.data="$ERUN/data" -E path.logs="$ERUN/logs"
   )
-  [[ -d "$ES_HOME/modules/x-pack-security" ]] && settings+=(-E xpack.security.enabled=false)
+  [[ -d "$ES_HOME/modules/x-pack-security" ]] && settings+=(-E "xpack.security.enabled=${ES_SECURITY_ENABLED:-false}")
   [[ -d "$ES_HOME/modules/x-pack-ml" ]] && settings+=(-E xpack.ml.enabled=false)
   [[ -d "$ES_HOME/modules/ingest-geoip" ]] && settings+=(-E ingest.geoip.downloader.enabled=false)
 
@@ -499,7 +503,7 @@ es_start() {
     die "Elasticsearch $ES_VERSION did not start (launcher exit $rc; logs: $ERUN/logs)"
   fi
   # the JS client insists on this header
-  curl -s -m 5 -D - -o /dev/null "$(es_url)/_cluster/health" | grep -qi '^x-elastic-product: *Elasticsearch' \
+  es_curl -m 5 -D - -o /dev/null "$(es_url)/_cluster/health" | grep -qi '^x-elastic-product: *Elasticsearch' \
     || die "Elasticsearch answers without the x-elastic-product header"
 }
 
@@ -513,7 +517,7 @@ es_stop() {
 es_describe() {
   local v
   # (GET / is not served: the integ-test-zip has no rest-root module)
-  v="$(curl -s -m 5 "$(es_url)/_nodes/_local?filter_path=nodes.*.version" | sed -n 's/.*"version" *: *"\([^"]*\)".*/\1/p')"
+  v="$(es_curl -m 5 "$(es_url)/_nodes/_local?filter_path=nodes.*.version" | sed -n 's/.*"version" *: *"\([^"]*\)".*/\1/p')"
   echo "elasticsearch: $(es_url) (Elasticsearch ${v:-?}, pid $(es_pid), $(cut -d' ' -f1 "$ERUN/runmode" 2>/dev/null || echo '?'))"
 }
 
@@ -587,6 +591,8 @@ variables: KAFKA_VERSION=$KAFKA_VERSION ES_VERSION=$ES_VERSION
 EOF
 }
 
+# test/infra/secured.sh sources this file for its helpers: run a command only when executed
+[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;

@@ -3,7 +3,8 @@
 # running, and stops afterwards only what this script started.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-services="$here/services.sh"
+# KES_SERVICES_SCRIPT=test/infra/secured.sh runs it with the secured pair instead
+services="${KES_SERVICES_SCRIPT:-$here/services.sh}"
 started=0
 if ! bash "$services" status >/dev/null 2>&1; then
   bash "$services" up

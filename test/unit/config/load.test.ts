@@ -241,7 +241,7 @@ describe("loadConfig: rejected values", () => {
     fails({ env: { KAFKA_HEARTBEAT_INTERVAL_MS: "30000" } }, "kafka.heartbeatIntervalMs = 30000: must be lower than kafka.sessionTimeoutMs (30000)");
     fails({ env: { KAFKA_SASL_MECHANISM: "plain" } }, "kafka.sasl.username", "kafka.sasl.password: required");
     fails({ env: { KAFKA_SASL_USERNAME: "u" } }, "kafka.sasl.mechanism");
-    fails({ env: { ES_API_KEY: "k", ES_USERNAME: "u", ES_PASSWORD: "p" } }, "either apiKey or username/password");
+    fails({ env: { ES_API_KEY: "k", ES_USERNAME: "u", ES_PASSWORD: "p" } }, "give only one way to authenticate");
     fails({ env: { ES_USERNAME: "u" } }, "elasticsearch.password: required");
     fails({ env: { ES_CA_FILE: join(dir, "missing.pem") } }, "elasticsearch.caFile", "cannot read that file");
     fails({ env: { DOC_METADATA_FIELD: "message" } }, 'document.metadataField = "message": collides with document.messageField');

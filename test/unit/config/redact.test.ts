@@ -33,7 +33,17 @@ describe("redactedConfig", () => {
 
   test("follows the schema's sensitive flags", () => {
     const sensitive = schemaLeaves.filter((l) => l.item.sensitive === true).map((l) => l.path);
-    assert.deepEqual(sensitive.sort(), ["elasticsearch.apiKey", "elasticsearch.password", "kafka.sasl.password"]);
+    assert.deepEqual(sensitive.sort(), [
+      "elasticsearch.apiKey",
+      "elasticsearch.bearerToken",
+      "elasticsearch.keyPassphrase",
+      "elasticsearch.password",
+      "kafka.sasl.aws.secretAccessKey",
+      "kafka.sasl.aws.sessionToken",
+      "kafka.sasl.oauth.clientSecret",
+      "kafka.sasl.password",
+      "kafka.tls.keyPassphrase",
+    ]);
   });
 
   test("does not modify the config it is given", () => {
