@@ -3,11 +3,12 @@
  * plaintext to a TLS listener (or the reverse) otherwise sees nothing better than a closed
  * connection. Verification is off: the question is the protocol, not the certificate.
  */
+import { isIP } from "node:net";
 import { connect } from "node:tls";
 
 export function speaksTls(host: string, port: number, timeoutMs = 3_000): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port, rejectUnauthorized: false, servername: host.includes(":") ? undefined : host });
+    const socket = connect({ host, port, rejectUnauthorized: false, ...(isIP(host) === 0 ? { servername: host } : {}) });
     const done = (result: boolean): void => {
       clearTimeout(timer);
       socket.destroy();
