@@ -3,7 +3,7 @@
 # without a Docker engine. Both servers come from Maven Central (see pom.xml).
 #
 #   services.sh up | down | status | env | fetch
-#               es-stop | es-start | kafka-stop | kafka-start
+#               es-stop | es-start | es-pid | kafka-stop | kafka-start
 #
 # See test/infra/README.md. Only ever binds/talks to 127.0.0.1.
 set -euo pipefail
@@ -582,6 +582,7 @@ usage: $(basename "$0") COMMAND
   fetch         only download/unpack the servers into the cache
   es-stop       stop Elasticsearch, keep its data
   es-start      start Elasticsearch again, wait for yellow
+  es-pid        print the pid of the running Elasticsearch (nothing when it is down)
   kafka-stop    stop Kafka, keep its data
   kafka-start   start Kafka again, wait until ready
 variables: KAFKA_VERSION=$KAFKA_VERSION ES_VERSION=$ES_VERSION
@@ -601,6 +602,7 @@ case "${1:-}" in
   fetch) ensure_kafka_dist; ensure_es_dist; echo "kafka: $KAFKA_HOME"; echo "elasticsearch: $ES_HOME" ;;
   es-stop) state_lock; es_stop; echo "elasticsearch: stopped" ;;
   es-start) state_lock; es_start; es_describe ;;
+  es-pid) es_pid ;;
   kafka-stop) state_lock; kafka_stop; echo "kafka: stopped" ;;
   kafka-start) state_lock; kafka_launch; kafka_wait; kafka_describe ;;
   -h|--help|help) usage ;;
