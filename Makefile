@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 SERVICES := test/infra/services.sh
 STAMP := node_modules/.install-stamp
 
-.PHONY: help install build lint typecheck test test-unit test-integration test-secured services-up services-down \
+.PHONY: help install build lint typecheck test test-unit test-integration test-secured test-faults test-compat services-up services-down \
         services-status demo bench tools clean image test-image manifests bench-scale bench-storm
 
 help: ## list the targets
@@ -49,6 +49,12 @@ test: $(STAMP) tools ## lint, build, unit and integration tests (starts the serv
 
 test-secured: $(STAMP) ## security tests on a secured Kafka (SASL_SSL, mTLS, ACLs) and Elasticsearch (TLS, users, API keys, PKI)
 	KES_SERVICES_SCRIPT=$(CURDIR)/test/infra/secured.sh bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec 'test/secured/**/*.test.ts'
+
+test-faults: $(STAMP) tools ## fault suite on the real servers: broker and Elasticsearch outages, frozen processes, churn (about 7 min)
+	bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec 'test/faults/**/*.test.ts'
+
+test-compat: $(STAMP) tools ## the integration suite once against Kafka 4.1 and Elasticsearch 9 (own ports and run dir)
+	bash test/infra/compat.sh
 
 services-up: ## start Kafka (127.0.0.1:9092) and Elasticsearch (127.0.0.1:9200); KAFKA_VERSION=4.1.0 for Kafka 4
 	bash $(SERVICES) up

@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { countDocuments, getSource } from "../support/elasticsearch.ts";
-import { ES_NODE } from "../support/env.ts";
+import { ES_NODE, waitFor } from "../support/env.ts";
 import { faultProxyPort, startEsFaultProxy } from "../support/es-fault-proxy.ts";
 import { createTopics, produce, waitForCommittedAtEnd } from "../support/kafka.ts";
 import { WorkerProcess, withWorkers } from "../support/worker.ts";
@@ -41,7 +41,8 @@ describe("key ids with external versions", () => {
         if (first) return { key, partition, value: JSON.stringify({ key, v: 1, stale: true }) };
         return { key, partition, value: k < DELETED ? null : JSON.stringify({ key, v: 2 }) };
       });
-      proxy.schedule([{ durationMs: 4_000, itemRejectPattern: /"stale":true/ }]);
+      // Refuses the first versions until each was refused once and the rest went through.
+      proxy.schedule([{ durationMs: 600_000, itemRejectPattern: /"stale":true/ }]);
       const w = new WorkerProcess({
         KAFKA_TOPICS: topic,
         KAFKA_GROUP_ID: groupId,
@@ -53,6 +54,9 @@ describe("key ids with external versions", () => {
       });
       worker = w;
       await w.ready();
+      await waitFor("every first version refused, every successor forwarded", () =>
+        proxy.stats.injectedItemRejections >= KEYS && proxy.stats.forwardedItems >= KEYS ? true : undefined, 60_000, 100);
+      proxy.schedule([]);
       await waitForCommittedAtEnd(groupId, [topic], 60_000);
       t.diagnostic(`proxy refused ${String(proxy.stats.injectedItemRejections)} first versions before letting them through`);
       assert.ok(proxy.stats.injectedItemRejections >= KEYS, "every first version was refused at least once");
