@@ -56,8 +56,14 @@ describe("fault: workers joining and leaving fast", () => {
       assert.deepEqual(survivors.map((w) => w.name), ["D", "E"]);
 
       const outcome = await assertFaultOutcome({ es, index: topic, topic, groupId, produced: N, sampler, workers: survivors });
-      const graceful = await Promise.all(["A", "C"].map(async (name) => (await byName.get(name)?.exited)?.code));
-      assert.deepEqual(graceful, [0, 0], "the gracefully stopped workers exited 0");
+      for (const name of ["A", "C"]) {
+        const worker = byName.get(name);
+        const exit = await worker?.exited;
+        // A worker signalled while still starting has nothing to drain: its signal handler is
+        // not installed yet and SIGTERM ends it at once (main.ts installs it once started).
+        const started = (worker?.logsWith("consumer started").length ?? 0) > 0;
+        assert.ok(exit?.code === 0 || (!started && exit?.signal === "SIGTERM"), `${name} stopped gracefully: ${JSON.stringify(exit)}`);
+      }
       t.diagnostic(`records ${String(outcome.records)}, faults: 5 joins, 2 graceful leaves, 1 crash, one every ${String(STEP_MS)} ms; max queue ${String(outcome.sampler.maxQueueRecords)}; duration ${String(Date.now() - started)} ms`);
       for (const w of survivors) assert.equal((await w.stop()).code, 0);
     });
