@@ -48,6 +48,8 @@ export interface Rig {
   readonly logs: LogEntry[];
   /** Every record the sink acknowledged, as "partition:offset". */
   readonly acked: string[];
+  /** Distinct offsets acknowledged per topic, as "partition:offset". */
+  ackedOf(topic: string): ReadonlySet<string>;
   /** Highest `queue.outstanding` right after any push. */
   readonly maxOutstanding: () => number;
   /** Switches the sink; "ack" also acknowledges what is waiting now. */
@@ -128,13 +130,17 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     silentObserver,
   );
   const acked: string[] = [];
+  const byTopic = new Map<string, Set<string>>();
   let mode = o.sink ?? "hold";
   const halt = new AbortController();
   const ackWaiting = (): void => {
     for (const item of queue.take(100_000, Number.POSITIVE_INFINITY)) {
       item.ack();
       queue.release(item.record.size);
-      acked.push(`${String(item.record.partition)}:${item.record.offset}`);
+      const at = `${String(item.record.partition)}:${item.record.offset}`;
+      acked.push(at);
+      const seen = byTopic.get(item.record.topic) ?? new Set<string>();
+      byTopic.set(item.record.topic, seen.add(at));
     }
   };
   const sinkLoop = (async () => {
@@ -152,6 +158,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     faults,
     logs,
     acked,
+    ackedOf: (topic) => byTopic.get(topic) ?? new Set(),
     maxOutstanding,
     setSink(next) {
       mode = next;
