@@ -9,12 +9,12 @@ import type { Config } from "./config/schema.ts";
 import { describeError, TransferError } from "./errors.ts";
 import { composeKafka, kafkaFailureContext } from "./compose/kafka.ts";
 import { preflight } from "./compose/preflight.ts";
+import { readerOptions } from "./compose/reader.ts";
 import { composeSink } from "./compose/sink.ts";
 import { BoundedQueue } from "./pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "./pipeline/record.ts";
 import { elasticsearchReachable } from "./sink/es-client.ts";
 import { Checkpointer } from "./source/checkpointer.ts";
-import { fetchSizes } from "./source/fetch-budget.ts";
 import { explainKafkaError } from "./source/kafka-diagnosis.ts";
 import { KafkaReader } from "./source/kafka-reader.ts";
 import { LagMonitor } from "./source/lag-monitor.ts";
@@ -39,10 +39,8 @@ const VERSION = (createRequire(import.meta.url)("../package.json") as { version:
 /** How often Elasticsearch's reachability is probed for /readyz. */
 const ES_PROBE_MS = 5_000;
 
-/** Anchored, so `logs-.*` does not also take `old-logs-x`: the same rule as Kafka's Java clients. */
-export function topicPattern(source: string): RegExp | undefined {
-  return source === "" ? undefined : new RegExp(`^(?:${source})$`);
-}
+// Kept here for the callers that import it from the composition root.
+export { topicPattern } from "./compose/reader.ts";
 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   // TLS, credentials and ACLs first: a misconfiguration ends the start with one clear line.
@@ -50,33 +48,20 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const metrics = createMetrics({ version: VERSION });
   const watchdog = new LoopWatchdog({ staleAfterMs: Math.max(60_000, config.kafka.sessionTimeoutMs * 2) });
 
-  // Sink first: the client, the decoder and the workers that drain the queue.
+  // The Kafka client first: the consumer and the dead-letter producer share it.
+  const kafka = composeKafka(config, logger);
+  // Then the sink: the client, the decoder and the workers that drain the queue.
   const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
   const sinkAbort = new AbortController();
-  const { es, workers } = composeSink(config, { queue, observer: metricsObserver(metrics), logger, signal: sinkAbort.signal });
+  const { es, workers, deadLetters } = composeSink(config, { queue, kafka, observer: metricsObserver(metrics), logger, signal: sinkAbort.signal });
 
   // Then the source.
   const checkpointer = new Checkpointer();
-  const kafka = composeKafka(config, logger);
   const reader = new KafkaReader(
     kafka,
     queue,
     checkpointer,
-    {
-      groupId: config.kafka.groupId,
-      selection: { topics: config.kafka.topics, pattern: topicPattern(config.kafka.topicPattern) },
-      fromBeginning: config.kafka.fromBeginning,
-      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
-      heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
-      rebalanceTimeoutMs: config.kafka.rebalanceTimeoutMs,
-      partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently,
-      ...fetchSizes(config.kafka, config.queue.maxBytes),
-      maxWaitTimeMs: config.kafka.maxWaitTimeMs,
-      commitIntervalMs: config.kafka.commitIntervalMs,
-      topicRefreshIntervalMs: config.kafka.topicRefreshIntervalMs,
-      drainTimeoutMs: config.shutdown.drainTimeoutMs,
-      explainCrash: (error) => explainKafkaError(error, kafkaFailureContext(config)),
-    },
+    { ...readerOptions(config, config.kafka.groupId), explainCrash: (error) => explainKafkaError(error, kafkaFailureContext(config)) },
     logger,
     readerObserver(metrics, watchdog),
   );
@@ -147,6 +132,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       }
       sinkAbort.abort();
       await workers.stop();
+      await deadLetters?.close();
       await reader.stop();
       await lagMonitor.stop();
       clearInterval(esTimer);

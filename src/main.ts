@@ -18,6 +18,9 @@ import { startApp } from "./app.ts";
 import { loadConfig } from "./config/load.ts";
 import { redactedConfig } from "./config/redact.ts";
 import { ConfigError, describeError } from "./errors.ts";
+import type { Logger } from "pino";
+import type { Config } from "./config/schema.ts";
+import { runRedrive } from "./redrive/redrive.ts";
 import { installCrashGuard } from "./telemetry/crash-guard.ts";
 import { runHealthcheck } from "./telemetry/healthcheck.ts";
 import { REPLAY_USAGE } from "./replay/args.ts";
@@ -34,6 +37,9 @@ commands:
                  (the container image's HEALTHCHECK)
   replay         re-index the records of a time range: replay --topics T --from TIME
                  --to TIME [--index TEMPLATE], or replay --resume FILE (replay --help)
+  redrive        index the records of the dead-letter topic (DLQ_TOPIC) where their
+                 source records would have gone, under the same ids; stops at the
+                 end offsets seen at start, prints a summary, exits 0
 
 configuration: config/default.json, then --config FILE (or CONFIG_FILE), then
 environment variables (KAFKA_BROKERS, KAFKA_GROUP_ID, KAFKA_TOPICS,
@@ -52,6 +58,30 @@ function filterKnownWarnings(): void {
   });
 }
 
+/** `redrive`: 0 when every record up to the end offsets seen at start was settled. */
+async function redrive(config: Config, logger: Logger): Promise<number> {
+  if (config.deadLetter.topic === "") {
+    process.stderr.write("kafka-es-transfer: redrive needs the dead-letter topic: set deadLetter.topic (DLQ_TOPIC)\n");
+    return 2;
+  }
+  const interrupt = new AbortController();
+  const onSignal = (): void => {
+    interrupt.abort();
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  try {
+    await runRedrive(config, logger, {
+      progress: (line) => process.stderr.write(`${line}\n`),
+      summary: (text) => process.stdout.write(`${text}\n`),
+    }, interrupt.signal);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`kafka-es-transfer: ${describeError(error)}\n`);
+    return interrupt.signal.aborted ? 130 : 1;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   filterKnownWarnings();
   const command = argv[0];
@@ -63,14 +93,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${REPLAY_USAGE}\n`);
     return 0;
   }
-  if (command !== "start" && command !== "check-config" && command !== "healthcheck" && command !== "replay") {
+  if (command !== "start" && command !== "check-config" && command !== "healthcheck" && command !== "replay" && command !== "redrive") {
     process.stderr.write(`kafka-es-transfer: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
 
   let config;
   try {
-    config = loadConfig({ argv: argv.slice(1), env: process.env, needsTopics: command !== "replay" });
+    config = loadConfig({ argv: argv.slice(1), env: process.env, needsTopics: command !== "replay" && command !== "redrive" });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`kafka-es-transfer: ${error.message}\n`);
@@ -97,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     // Let pino flush the fatal line first.
     setTimeout(() => process.exit(code), 200).unref();
   });
+  if (command === "redrive") return redrive(config, logger);
   let app;
   try {
     app = await startApp(config, logger);

@@ -5,15 +5,18 @@
  * `start` would (same ids, same decoder, same bulk path, same failure policy).
  */
 import type { Client } from "@elastic/elasticsearch";
+import type { Kafka } from "kafkajs";
+import { effectivePermanentErrorPolicy } from "../config/rules.ts";
 import type { Config } from "../config/schema.ts";
-import type { BoundedQueue } from "../pipeline/bounded-queue.ts";
 import { createDecoder, type Decoder } from "../pipeline/decoder.ts";
-import type { QueuedRecord } from "../pipeline/record.ts";
+import type { KafkaRecord, QueuedRecord } from "../pipeline/record.ts";
 import { createRouter } from "../pipeline/router.ts";
-import { startBulkWorkers, type BulkWorkers } from "../sink/bulk-workers.ts";
+import { startBulkWorkers, type BulkWorkers, type DecodeResult, type DocumentSource } from "../sink/bulk-workers.ts";
+import type { DeadLetterWriter } from "../sink/dead-letter.ts";
 import { createElasticsearchClient } from "../sink/es-client.ts";
 import { createFailurePolicy, type FailurePolicy } from "../sink/failure-policy.ts";
 import type { SinkLogger, SinkObserver } from "../sink/observer.ts";
+import { DeadLetterProducer } from "../source/dead-letter-producer.ts";
 
 export interface SinkParts {
   readonly es: Client;
@@ -21,10 +24,16 @@ export interface SinkParts {
   readonly workers: BulkWorkers;
   /** Name of the failure policy in force, for summaries and logs. */
   readonly failurePolicy: string;
+  /** The dead-letter producer when the failure policy is "dlq": close it after the workers stopped. */
+  readonly deadLetters: DeadLetterProducer | undefined;
 }
 
 export interface SinkDeps {
-  readonly queue: BoundedQueue<QueuedRecord>;
+  readonly queue: DocumentSource<QueuedRecord>;
+  /** The Kafka client the dead-letter producer is made from (needed by the "dlq" policy). */
+  readonly kafka?: Kafka;
+  /** Wraps the decoder (redrive: records that are not dead letters are skipped). */
+  readonly decode?: (decoder: Decoder) => (record: KafkaRecord) => DecodeResult;
   readonly observer: SinkObserver;
   readonly logger: SinkLogger;
   /** Aborts in-flight requests: unsettled records stay unacked. */
@@ -47,17 +56,34 @@ export function composeDecoder(config: Config, indexOverride?: string): Decoder 
 }
 
 /** What happens to a record Elasticsearch rejects for good: the one place that decides it for every command. */
-export function composeFailurePolicy(config: Config, observer: SinkObserver, logger: SinkLogger): FailurePolicy {
-  return createFailurePolicy(config.bulk.onPermanentError, { observer, logger });
+export function composeFailurePolicy(
+  config: Config,
+  observer: SinkObserver,
+  logger: SinkLogger,
+  deadLetters?: DeadLetterWriter,
+): FailurePolicy {
+  const retry = { retryInitialMs: config.bulk.retryInitialMs, retryMaxMs: config.bulk.retryMaxMs };
+  return createFailurePolicy(effectivePermanentErrorPolicy(config), {
+    observer,
+    logger,
+    ...(deadLetters === undefined ? {} : { deadLetter: { writer: deadLetters, retry } }),
+  });
+}
+
+/** The dead-letter topic's producer, when the failure policy writes there. */
+function composeDeadLetters(config: Config, kafka: Kafka | undefined): DeadLetterProducer | undefined {
+  if (effectivePermanentErrorPolicy(config) !== "dlq" || kafka === undefined) return undefined;
+  return new DeadLetterProducer(kafka, { topic: config.deadLetter.topic });
 }
 
 export function composeSink(config: Config, deps: SinkDeps): SinkParts {
   const es = createElasticsearchClient(config.elasticsearch);
   const decoder = composeDecoder(config, deps.indexOverride);
-  const failurePolicy = composeFailurePolicy(config, deps.observer, deps.logger);
+  const deadLetters = composeDeadLetters(config, deps.kafka);
+  const failurePolicy = composeFailurePolicy(config, deps.observer, deps.logger, deadLetters);
   const workers = startBulkWorkers({
     queue: deps.queue,
-    decode: (record) => decoder.decode(record),
+    decode: deps.decode?.(decoder) ?? ((record) => decoder.decode(record)),
     client: es,
     options: {
       workers: config.bulk.workers,
@@ -67,7 +93,7 @@ export function composeSink(config: Config, deps: SinkDeps): SinkParts {
       lingerMs: config.bulk.lingerMs,
       retryInitialMs: config.bulk.retryInitialMs,
       retryMaxMs: config.bulk.retryMaxMs,
-      failurePolicy: config.bulk.onPermanentError,
+      failurePolicy: effectivePermanentErrorPolicy(config),
       requestTimeoutMs: config.elasticsearch.requestTimeoutMs,
     },
     failurePolicy,
@@ -75,5 +101,5 @@ export function composeSink(config: Config, deps: SinkDeps): SinkParts {
     logger: deps.logger,
     signal: deps.signal,
   });
-  return { es, decoder, workers, failurePolicy: failurePolicy.name };
+  return { es, decoder, workers, failurePolicy: failurePolicy.name, deadLetters };
 }

@@ -182,6 +182,15 @@ export function kafkaTopicProblem(topic: string): string | undefined {
 
 export const TOPIC_LIST = listFormat("topic-list", kafkaTopicProblem, { nonEmpty: false });
 
+export const OPTIONAL_TOPIC = define({
+  name: "optional-topic",
+  validate(value) {
+    if (typeof value !== "string") fail("must be a string");
+    const problem = value === "" ? undefined : kafkaTopicProblem(value);
+    if (problem !== undefined) fail(problem);
+  },
+});
+
 /** Hides `user:password@` in URLs so that error messages and logs never show them. */
 export function maskUrlCredentials(url: string): string {
   return url.replace(/\/\/[^/@]*@/, "//[redacted]@");

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import convict from "convict";
 import { ConfigError, describeError } from "../errors.ts";
 import { checkOneOf, formatSpec } from "./formats.ts";
-import { crossKeyProblems } from "./rules.ts";
+import { crossKeyProblems, effectivePermanentErrorPolicy } from "./rules.ts";
 import { configSchema, schemaLeaves } from "./schema.ts";
 import type { Config, SchemaLeaf } from "./schema.ts";
 
@@ -251,5 +251,6 @@ export function loadConfig(options: LoadOptions = {}): Config {
   } catch (error) {
     throw new ConfigError(`config: ${describeError(error).split("\n")[0] ?? ""}`, error);
   }
-  return result;
+  // Defaults that depend on other keys, resolved once so check-config shows what runs.
+  return { ...result, bulk: { ...result.bulk, onPermanentError: effectivePermanentErrorPolicy(result) } };
 }

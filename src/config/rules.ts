@@ -152,6 +152,29 @@ function bulkProblems(bulk: Config["bulk"]): string[] {
     : [];
 }
 
+/** The failure policy in force: an unset bulk.onPermanentError means "dlq" when a dead-letter topic is set. */
+export function effectivePermanentErrorPolicy(config: Pick<Config, "bulk" | "deadLetter">): "skip" | "stop" | "dlq" {
+  const policy = config.bulk.onPermanentError;
+  if (policy !== "") return policy;
+  return config.deadLetter.topic === "" ? "skip" : "dlq";
+}
+
+/** A dead-letter topic the worker also consumes would feed its own rejects back to itself. */
+function deadLetterProblems(config: Config, show: Show): string[] {
+  const topic = config.deadLetter.topic;
+  const policy = effectivePermanentErrorPolicy(config);
+  if (topic === "") {
+    return policy === "dlq" ? ['bulk.onPermanentError = "dlq": needs a dead-letter topic; set deadLetter.topic (DLQ_TOPIC)'] : [];
+  }
+  const shown = `deadLetter.topic = ${show("deadLetter.topic", topic)}`;
+  if (config.kafka.topics.includes(topic)) return [`${shown}: is also in kafka.topics; the worker would consume its own dead letters`];
+  const pattern = config.kafka.topicPattern;
+  if (pattern !== "" && new RegExp(`^(?:${pattern})$`).test(topic)) {
+    return [`${shown}: matches kafka.topicPattern ${show("kafka.topicPattern", pattern)}; the worker would consume its own dead letters`];
+  }
+  return [];
+}
+
 /** `needsTopics` false for commands that name their topics themselves (replay) or read none. */
 export function crossKeyProblems(config: Config, show: Show, needsTopics = true): string[] {
   return [
@@ -160,5 +183,6 @@ export function crossKeyProblems(config: Config, show: Show, needsTopics = true)
     ...indexProblems(config.index, show),
     ...documentProblems(config.document, show),
     ...bulkProblems(config.bulk),
+    ...deadLetterProblems(config, show),
   ];
 }

@@ -18,6 +18,7 @@ import {
   INDEX_PREFIX,
   INDEX_TEMPLATE,
   OPTIONAL_FIELD_NAME,
+  OPTIONAL_TOPIC,
   RATIO,
   REGEX_SOURCE,
   SASL_MECHANISM,
@@ -33,7 +34,8 @@ import {
 
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-export type PermanentErrorPolicy = "skip" | "stop";
+/** "" only in the schema: the loader resolves it to "dlq" when deadLetter.topic is set, else "skip". */
+export type PermanentErrorPolicy = "" | "skip" | "stop" | "dlq";
 
 export interface Config {
   readonly kafka: {
@@ -111,6 +113,9 @@ export interface Config {
     readonly retryInitialMs: number;
     readonly retryMaxMs: number;
     readonly onPermanentError: PermanentErrorPolicy;
+  };
+  readonly deadLetter: {
+    readonly topic: string;
   };
   readonly telemetry: {
     readonly metricsHost: string;
@@ -569,10 +574,18 @@ export const configSchema: convict.Schema<Config> = {
       env: "BULK_RETRY_MAX_MS",
     },
     onPermanentError: {
-      doc: "A record Elasticsearch permanently rejects (mapping error...): \"skip\" = log it, count it and move on; \"stop\" = stop the worker without committing it.",
-      format: ["skip", "stop"],
-      default: "skip",
+      doc: "A record Elasticsearch permanently rejects (mapping error, document too large...) or that cannot be decoded or routed: \"dlq\" = write it to deadLetter.topic and commit past it only once Kafka acknowledged that write; \"skip\" = log it, count it and move on (its data is lost); \"stop\" = stop the worker without committing it. Unset (\"\"): \"dlq\" when deadLetter.topic is set, else \"skip\".",
+      format: ["", "skip", "stop", "dlq"],
+      default: "",
       env: "ON_PERMANENT_ERROR",
+    },
+  },
+  deadLetter: {
+    topic: {
+      doc: "Dead-letter topic (must exist; never one the worker consumes): rejected records are appended with their key, value, headers and timestamp plus source.* and error.* headers (see README). `kafka-es-transfer redrive` reads it back under the consumer group <kafka.groupId>-redrive. \"\" = none.",
+      format: OPTIONAL_TOPIC,
+      default: "",
+      env: "DLQ_TOPIC",
     },
   },
   telemetry: {

@@ -3,7 +3,7 @@ import type { PendingDocument } from "../pipeline/document.ts";
 import { httpStatus, type BulkFunction } from "./bulk-client.ts";
 import { buildBulkBody, invalidAction } from "./bulk-request.ts";
 import { classifyResponse, type BulkResponseBody, type ItemOutcome } from "./bulk-response.ts";
-import type { FailurePolicy } from "./failure-policy.ts";
+import type { FailurePolicy, FailureVerdict } from "./failure-policy.ts";
 import { noopLogger, noopObserver, type BulkOutcome, type RetryReason, type SinkLogger, type SinkObserver } from "./observer.ts";
 import { backoffDelay, sleep as abortableSleep, validateRetryOptions, type RetryPolicyOptions } from "./retry-policy.ts";
 
@@ -42,6 +42,15 @@ export type BulkSend = (documents: readonly PendingDocument[], signal: AbortSign
 type Interrupt = { readonly kind: "aborted" } | { readonly kind: "stopped"; readonly error: TransferError };
 
 const ABORTED: Interrupt = { kind: "aborted" };
+
+/** Why a document was refused for good. */
+interface Failure {
+  readonly status: number | undefined;
+  readonly errorType: string;
+  readonly reason: string;
+}
+
+type Rejected = readonly [PendingDocument, Failure];
 
 /** State of one `send` call. */
 interface Round {
@@ -129,23 +138,20 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
   const settleAsIndexed = (documents: readonly PendingDocument[], round: Round): void => {
     if (documents.length === 0) return;
     const byIndex = new Map<string, number>();
-    for (const { action } of documents) byIndex.set(action.index, (byIndex.get(action.index) ?? 0) + 1);
+    const byTopic = new Map<string, number>();
+    for (const { action, origin } of documents) {
+      byIndex.set(action.index, (byIndex.get(action.index) ?? 0) + 1);
+      byTopic.set(origin.topic, (byTopic.get(origin.topic) ?? 0) + 1);
+    }
     for (const document of documents) {
       round.unsettled--;
       document.ack();
     }
     observer.documentsIndexed(documents.length, byIndex);
+    for (const [topic, count] of byTopic) observer.recordsSettled(topic, "indexed", count);
   };
 
-  const reject = async (
-    document: PendingDocument,
-    failure: { status: number | undefined; errorType: string; reason: string },
-    round: Round,
-  ): Promise<Interrupt | undefined> => {
-    const verdict = await deps.failurePolicy.handle(
-      { record: document.origin, action: document.action, ...failure },
-      round.signal,
-    );
+  const applyVerdict = (document: PendingDocument, verdict: FailureVerdict, round: Round): Interrupt | undefined => {
     switch (verdict.kind) {
       case "ack":
         round.unsettled--;
@@ -158,13 +164,28 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
     }
   };
 
-  const rejectAll = async (rejected: SortedOutcomes["rejected"], round: Round): Promise<Interrupt | undefined> => {
-    for (const [document, item] of rejected) {
-      const interrupt = await reject(document, { status: item.status, errorType: item.errorType, reason: item.detail }, round);
-      if (interrupt !== undefined) return interrupt;
-    }
-    return undefined;
+  /**
+   * Hands every rejected document to the failure policy at once (a dead-letter writer
+   * sends what arrives together in one produce request), then applies the verdicts in
+   * order: the first `stop` wins.
+   */
+  const rejectAll = async (rejections: readonly Rejected[], round: Round): Promise<Interrupt | undefined> => {
+    const verdicts = await Promise.all(
+      rejections.map(([document, failure]) =>
+        deps.failurePolicy.handle({ record: document.origin, action: document.action, ...failure }, round.signal),
+      ),
+    );
+    let interrupt: Interrupt | undefined;
+    rejections.forEach(([document], i) => {
+      const verdict = verdicts[i];
+      if (verdict === undefined || interrupt?.kind === "stopped") return;
+      interrupt = applyVerdict(document, verdict, round) ?? interrupt;
+    });
+    return interrupt;
   };
+
+  const reject = (document: PendingDocument, failure: Failure, round: Round): Promise<Interrupt | undefined> =>
+    rejectAll([[document, failure]], round);
 
   /** A whole request failed transiently: count, log, and wait out the backoff before sending it again. */
   const backOffWholeRequest = async (
@@ -256,7 +277,10 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
       observer.bulkCompleted({ outcome, durationMs: now() - started, documents: pending.length, bytes });
 
       settleAsIndexed(indexed, round);
-      const interrupt = await rejectAll(rejected, round);
+      const interrupt = await rejectAll(
+        rejected.map(([document, item]) => [document, { status: item.status, errorType: item.errorType, reason: item.detail }]),
+        round,
+      );
       if (interrupt !== undefined) return interrupt;
       if (retry.length === 0) {
         if (attempt > 0) logger.info({ documents: initial.length, retries: attempt }, "bulk batch settled after retries");

@@ -241,6 +241,7 @@ export function startBulkWorkers(params: StartBulkWorkersParams): BulkWorkers {
     }
     if (result.kind === "skip") {
       observer.recordSkipped(item.record, result.reason);
+      observer.recordsSettled(item.record.topic, "skipped", 1);
       ack();
       return;
     }

@@ -1,19 +1,23 @@
-import { RecordRejectedError } from "../errors.ts";
+import { ConfigError, describeError, RecordRejectedError } from "../errors.ts";
 import type { BulkAction } from "../pipeline/document.ts";
 import type { KafkaRecord } from "../pipeline/record.ts";
 import { LogRateLimiter, suppressedSuffix } from "../telemetry/rate-limited-log.ts";
 import { DEFAULT_EXCERPT_BYTES, recordExcerpt } from "../telemetry/record-excerpt.ts";
+import { deadLetterRecord, type DeadLetterWriter } from "./dead-letter.ts";
 import { noopLogger, noopObserver, type RejectionEvent, type SinkLogger, type SinkObserver } from "./observer.ts";
+import { backoffDelay, sleep as abortableSleep, type RetryPolicyOptions } from "./retry-policy.ts";
 
 /**
  * What to do with a record Elasticsearch will never accept as it is:
  * - `skip`: log it (with an excerpt) and count it, then ack it so the partition moves on;
- * - `stop`: leave it unacked and fail the workers, so nothing after it is committed.
- * A dead-letter destination will be a third choice: write the record there, then ack.
+ * - `stop`: leave it unacked and fail the workers, so nothing after it is committed;
+ * - `dlq`: write it to the dead-letter topic, and ack it only once Kafka acknowledged
+ *   that write. A failed write is retried without limit (the record stays unacked, so
+ *   its partition's committed offset holds); it is never skipped.
  */
-export type FailurePolicyName = "skip" | "stop";
+export type FailurePolicyName = "skip" | "stop" | "dlq";
 
-export const FAILURE_POLICY_NAMES: readonly FailurePolicyName[] = ["skip", "stop"];
+export const FAILURE_POLICY_NAMES: readonly FailurePolicyName[] = ["skip", "stop", "dlq"];
 
 /** A record refused for good, by an item error, a request-level 4xx, or a local check. */
 export interface Rejection {
@@ -52,6 +56,17 @@ export interface FailurePolicyDeps {
   readonly excerptBytes?: number;
   /** At most one log line per error type and index in this interval (default 10 s). */
   readonly logIntervalMs?: number;
+  /** Required by `dlq`: where rejected records go, and how failed writes are retried. */
+  readonly deadLetter?: DeadLetterDeps;
+}
+
+export interface DeadLetterDeps {
+  readonly writer: DeadLetterWriter;
+  readonly retry: RetryPolicyOptions;
+  /** Injectable for tests: clock (ms since the epoch), jitter source, backoff wait. */
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** The event the observer and the logs receive for a rejection. */
@@ -70,6 +85,7 @@ export function rejectionEvent(rejection: Rejection, excerptBytes: number): Reje
 }
 
 const ACK: FailureVerdict = { kind: "ack" };
+const LEAVE: FailureVerdict = { kind: "leave" };
 
 export function createFailurePolicy(name: FailurePolicyName, deps: FailurePolicyDeps = {}): FailurePolicy {
   const observer = deps.observer ?? noopObserver;
@@ -94,12 +110,21 @@ export function createFailurePolicy(name: FailurePolicyName, deps: FailurePolicy
   };
 
   switch (name) {
+    case "dlq": {
+      if (deps.deadLetter === undefined) throw new ConfigError('failure policy "dlq" needs a dead-letter topic (DLQ_TOPIC)');
+      const deadLetter = deps.deadLetter;
+      return {
+        name,
+        handle: (rejection, signal) => deadLetterWithRetry(rejection, signal, { deadLetter, observer, logger, report, logRejection }),
+      };
+    }
     case "skip":
       return {
         name,
         handle(rejection) {
           const event = report(rejection);
           logRejection(event, { status: rejection.status, policy: name }, "record rejected by Elasticsearch: skipped", "warn");
+          observer.recordsSettled(event.topic, "dropped", 1);
           return Promise.resolve(ACK);
         },
       };
@@ -117,5 +142,49 @@ export function createFailurePolicy(name: FailurePolicyName, deps: FailurePolicy
           return Promise.resolve({ kind: "stop", error });
         },
       };
+  }
+}
+
+interface DeadLetterContext {
+  readonly deadLetter: DeadLetterDeps;
+  readonly observer: SinkObserver;
+  readonly logger: SinkLogger;
+  readonly report: (rejection: Rejection) => RejectionEvent;
+  readonly logRejection: (event: RejectionEvent, fields: object, message: string, level: "warn" | "error") => void;
+}
+
+/**
+ * Writes the dead-letter record until Kafka acknowledges it, backing off between tries
+ * without limit: an unavailable or unauthorized dead-letter topic holds the record (and
+ * so its partition's committed offset) and raises the failure metric, never drops it.
+ * Only shutdown interrupts it (`leave`: the record is redelivered and tried again).
+ */
+async function deadLetterWithRetry(rejection: Rejection, signal: AbortSignal, context: DeadLetterContext): Promise<FailureVerdict> {
+  const { deadLetter, observer, logger } = context;
+  const now = deadLetter.now ?? Date.now;
+  const sleep = deadLetter.sleep ?? abortableSleep;
+  const event = context.report(rejection);
+  const record = deadLetterRecord(rejection, now());
+  for (let attempt = 0; ; attempt++) {
+    if (signal.aborted) return LEAVE;
+    try {
+      await deadLetter.writer.write(record);
+    } catch (error) {
+      observer.deadLetterFailed(rejection.record);
+      const delayMs = backoffDelay(attempt, deadLetter.retry, deadLetter.random);
+      context.logRejection(
+        event,
+        { err: describeError(error), attempt: attempt + 1, delayMs },
+        "dead-letter write failed; holding the record and retrying",
+        "error",
+      );
+      await sleep(delayMs, signal);
+      continue;
+    }
+    observer.deadLettered(event);
+    observer.recordsSettled(event.topic, "dead_lettered", 1);
+    context.logRejection(event, { status: rejection.status, policy: "dlq" }, "record rejected by Elasticsearch: dead-lettered", "warn");
+    if (attempt > 0) logger.info({ topic: event.topic, partition: event.partition, offset: event.offset, attempts: attempt + 1 }, "dead-letter write succeeded after retries");
+    return ACK;
   }
 }

@@ -18,6 +18,13 @@ export type BulkOutcome = "success" | "partial" | "retry" | "failed";
  */
 export type RetryReason = "throttled" | "server_error" | "unavailable" | "blocked";
 
+/**
+ * How a consumed record was settled, for the per-topic reconciliation
+ * consumed == indexed + dead_lettered + skipped (+ dropped, which only the `skip` failure
+ * policy produces: a rejected record acknowledged without a copy anywhere).
+ */
+export type SettleOutcome = "indexed" | "dead_lettered" | "skipped" | "dropped";
+
 /** A record set aside for good: what the logs and the dead-letter destination show. */
 export interface RejectionEvent {
   readonly topic: string;
@@ -66,6 +73,12 @@ export interface SinkObserver {
   concurrencyLimit(limit: number): void;
   /** A record was settled and acked (for end-to-end latency from `record.timestamp`). */
   recordAcked(record: KafkaRecord): void;
+  /** Records of `topic` settled with `outcome` (the reconciliation counts). */
+  recordsSettled(topic: string, outcome: SettleOutcome, count: number): void;
+  /** A rejected record was written to the dead-letter topic and Kafka acknowledged it. */
+  deadLettered(event: RejectionEvent): void;
+  /** A dead-letter write failed; the record is held and the write retried. */
+  deadLetterFailed(record: KafkaRecord): void;
 }
 
 /** The pino-compatible subset the sink logs through. */
@@ -88,6 +101,9 @@ export const noopObserver: SinkObserver = {
   inFlight: ignore,
   concurrencyLimit: ignore,
   recordAcked: ignore,
+  recordsSettled: ignore,
+  deadLettered: ignore,
+  deadLetterFailed: ignore,
 };
 
 export const noopLogger: SinkLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };

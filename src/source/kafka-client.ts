@@ -1,6 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
 import type { Logger } from "pino";
 import { kafkaSasl, kafkaTls, type KafkaSaslOptions, type KafkaTlsOptions } from "./kafka-security.ts";
+import { registerCompressionCodecs } from "./compression.ts";
 
 export interface KafkaConnectionOptions {
   readonly brokers: readonly string[];
@@ -32,6 +33,8 @@ function kafkaLogCreator(logger: Logger) {
  */
 export function createKafka(options: KafkaConnectionOptions, logger: Logger, retries = 8): Kafka {
   const sasl = kafkaSasl(options.sasl);
+  // Every client built here reads snappy, lz4 and zstd batches, not only gzip.
+  registerCompressionCodecs();
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],

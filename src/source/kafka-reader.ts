@@ -2,14 +2,13 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { describeError } from "../errors.ts";
 import type { BoundedQueue } from "../pipeline/bounded-queue.ts";
-import type { QueuedRecord, TopicPartition } from "../pipeline/record.ts";
-import { partitionKey } from "../pipeline/record.ts";
+import { partitionKey, type QueuedRecord, type TopicPartition } from "../pipeline/record.ts";
 import type { Checkpointer, CommitRequest, SkippedRange } from "./checkpointer.ts";
 import { createGroupConsumer, type GroupConsumerHandlers } from "./group-consumer.ts";
 import { OffsetCommitter } from "./offset-committer.ts";
 import { PartitionSeeder } from "./partition-seeder.ts";
 import { applyPlan, mayEnqueue, planPauses, type PausePlan } from "./pause-controller.ts";
-import { toKafkaRecord } from "./record-conversion.ts";
+import { boundBatch, toKafkaRecord } from "./record-conversion.ts";
 import { sameTopics, selectTopics, type TopicSelection } from "./topic-selection.ts";
 
 export interface ReaderOptions {
@@ -31,6 +30,12 @@ export interface ReaderOptions {
   readonly retryInitialMs?: number;
   /** One line for a crash caused by a misconfiguration (missing ACL...); default: the error's message. */
   readonly explainCrash?: (error: Error) => string | undefined;
+  /**
+   * Per partition (`partitionKey`), the offset where reading ends (exclusive): records at
+   * or past it are left unfetched and unresolved. Redrive reads up to the end offsets it
+   * saw at start, so what it writes back to the topic waits for the next run.
+   */
+  readonly stopAt?: ReadonlyMap<string, bigint>;
 }
 
 /** What the reader reports; the composition root turns it into metrics. */
@@ -364,11 +369,17 @@ export class KafkaReader {
     // fetched again once resumed. So the bound is exceeded by at most the batch that
     // crossed it, however many batches one fetch brought.
     if (!mayEnqueue(this.#plan(), topic, partition) || !this.#seeder.isSeeded(topic, partition)) return;
-    const messages = batch.messages;
-    const lastOffset = batch.lastOffset();
+    let messages = batch.messages;
+    let lastOffset = batch.lastOffset();
     // Where the fetch started (kafkajs sets it; not in its typings): a start above our
     // position means kafkajs reset it and records were skipped.
     const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? lastOffset;
+    const stopAt = this.#options.stopAt?.get(partitionKey(topic, partition));
+    if (stopAt !== undefined) {
+      const bounded = boundBatch(messages, fetchedOffset, lastOffset, stopAt);
+      if (bounded === undefined) return;
+      ({ messages, lastOffset } = bounded);
+    }
     const segment = this.#checkpointer.track(topic, partition, fetchedOffset, lastOffset, messages.length, true);
     // Not ours (any more): leave the offset unresolved so nothing is skipped.
     if (!segment) return;

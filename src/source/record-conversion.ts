@@ -44,3 +44,20 @@ export function toKafkaRecord(topic: string, partition: number, m: KafkaMessage)
     size: RECORD_OVERHEAD_BYTES + (m.key?.length ?? 0) + (m.value?.length ?? 0) + headersSize(m.headers),
   };
 }
+
+/**
+ * The part of a fetched batch below `end` (exclusive): its messages, and the offset the
+ * batch counts as read up to (never past `end - 1`). Undefined when the batch starts at
+ * or past `end`. Messages come in offset order.
+ */
+export function boundBatch<M extends { readonly offset: string }>(
+  messages: readonly M[],
+  firstOffset: string,
+  lastOffset: string,
+  end: bigint,
+): { messages: M[]; lastOffset: string } | undefined {
+  if (BigInt(firstOffset) >= end) return undefined;
+  const kept = messages.filter((m) => BigInt(m.offset) < end);
+  const last = BigInt(lastOffset) < end ? lastOffset : (end - 1n).toString();
+  return { messages: kept, lastOffset: last };
+}

@@ -109,6 +109,13 @@ export interface TransferMetrics {
   operatorErrors(errorType: string, count: number): void;
   recordsRejected(errorType: string, count: number): void;
   recordsDeadLettered(reason: string, count: number): void;
+  /**
+   * Records of `topic` settled with `outcome` (indexed, dead_lettered, skipped, dropped):
+   * per topic, consumed == the sum over outcomes once nothing is in flight.
+   */
+  recordsSettled(topic: string, outcome: string, count: number): void;
+  /** A write to the dead-letter topic failed (the record is held and retried). */
+  deadLetterWriteFailed(): void;
   setBulkInFlight(count: number): void;
   /** Bulk requests allowed in flight: the adaptive concurrency limit (at most bulk.workers). */
   setBulkConcurrencyLimit(limit: number): void;
@@ -184,8 +191,19 @@ export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
   });
   const deadLettered = new Counter<"reason">({
     name: name("records_dead_lettered_total"),
-    help: "Records written to the dead-letter destination.",
+    help: "Records written to the dead-letter topic (and acknowledged by Kafka), by error type.",
     labelNames: ["reason"],
+    registers,
+  });
+  const settled = new Counter<"topic" | "outcome">({
+    name: name("records_settled_total"),
+    help: "Records settled per source topic and outcome (indexed, dead_lettered, skipped, dropped): with nothing in flight, records_consumed_total equals their sum.",
+    labelNames: ["topic", "outcome"],
+    registers,
+  });
+  const deadLetterFailures = new Counter({
+    name: name("dead_letter_write_failures_total"),
+    help: "Failed writes to the dead-letter topic; each one holds its record (and partition) until a retry succeeds.",
     registers,
   });
   const rejected = new Counter<"error_type">({
@@ -388,6 +406,12 @@ export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
     },
     recordsDeadLettered(reason, count) {
       if (count > 0) deadLettered.inc({ reason: reasons.value(reason) }, count);
+    },
+    recordsSettled(topic, outcome, count) {
+      if (count > 0) settled.inc({ topic, outcome }, count);
+    },
+    deadLetterWriteFailed() {
+      deadLetterFailures.inc();
     },
     setBulkInFlight(count) {
       bulkInFlight.set(count);

@@ -37,5 +37,15 @@ export function metricsObserver(metrics: TransferMetrics): SinkObserver {
     recordAcked(record) {
       metrics.recordAcked(record.topic, record.partition, record.timestamp);
     },
+    recordsSettled(topic, outcome, count) {
+      metrics.recordsSettled(topic, outcome, count);
+    },
+    deadLettered(event) {
+      metrics.recordsDeadLettered(event.errorType, 1);
+    },
+    deadLetterFailed() {
+      metrics.deadLetterWriteFailed();
+      metrics.errorOccurred("dead_letter");
+    },
   };
 }

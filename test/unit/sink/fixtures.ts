@@ -91,6 +91,9 @@ export function recorder(): { observer: SinkObserver; logger: SinkLogger; record
     inFlight: on("inFlight"),
     concurrencyLimit: on("concurrencyLimit"),
     recordAcked: on("recordAcked"),
+    recordsSettled: on("recordsSettled"),
+    deadLettered: on("deadLettered"),
+    deadLetterFailed: on("deadLetterFailed"),
   };
   const logger: SinkLogger = { debug: on("log.debug"), info: on("log.info"), warn: on("log.warn"), error: on("log.error") };
   return { observer, logger, recorded: { calls, count: (m) => calls.filter((c) => c.method === m).length } };

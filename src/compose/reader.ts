@@ -1,0 +1,27 @@
+/** The Kafka reader's settings as configured, shared by `start` and `redrive`. */
+import type { Config } from "../config/schema.ts";
+import { fetchSizes } from "../source/fetch-budget.ts";
+import type { ReaderOptions } from "../source/kafka-reader.ts";
+
+/** Anchored, so `logs-.*` does not also take `old-logs-x`: the same rule as Kafka's Java clients. */
+export function topicPattern(source: string): RegExp | undefined {
+  return source === "" ? undefined : new RegExp(`^(?:${source})$`);
+}
+
+/** The reader's settings for `groupId`, on the configured topics unless `selection` says otherwise. */
+export function readerOptions(config: Config, groupId: string, selection?: ReaderOptions["selection"]): ReaderOptions {
+  return {
+    groupId,
+    selection: selection ?? { topics: config.kafka.topics, pattern: topicPattern(config.kafka.topicPattern) },
+    fromBeginning: config.kafka.fromBeginning,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+    rebalanceTimeoutMs: config.kafka.rebalanceTimeoutMs,
+    partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently,
+    ...fetchSizes(config.kafka, config.queue.maxBytes),
+    maxWaitTimeMs: config.kafka.maxWaitTimeMs,
+    commitIntervalMs: config.kafka.commitIntervalMs,
+    topicRefreshIntervalMs: config.kafka.topicRefreshIntervalMs,
+    drainTimeoutMs: config.shutdown.drainTimeoutMs,
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * `kafka-es-transfer redrive`: reads the dead-letter topic back and indexes each record
+ * where its source record would have gone, under the source record's id, through the
+ * same decoder, router, bulk workers and failure policy as `start`. A record that fails
+ * again goes back to the dead-letter topic with error.attempt + 1.
+ *
+ * It reads under the consumer group `<kafka.groupId>-redrive`, committing as `start`
+ * does (only what was settled), from the group's offset to the end offsets seen at
+ * start, then stops by itself. A second run reads only what arrived since (the records
+ * that failed again); indexing is idempotent either way (same index, same id).
+ */
+import type { Kafka } from "kafkajs";
+import type { Logger } from "pino";
+import { composeKafka } from "../compose/kafka.ts";
+import { readerOptions } from "../compose/reader.ts";
+import { composeSink } from "../compose/sink.ts";
+import type { Config } from "../config/schema.ts";
+import { describeError, TransferError } from "../errors.ts";
+import { BoundedQueue } from "../pipeline/bounded-queue.ts";
+import { partitionKey, type QueuedRecord } from "../pipeline/record.ts";
+import type { DocumentSource } from "../sink/bulk-workers.ts";
+import { isRedriven, redrivenRecord } from "../sink/dead-letter.ts";
+import { noopObserver, type SinkObserver } from "../sink/observer.ts";
+import { Checkpointer } from "../source/checkpointer.ts";
+import { KafkaReader, type ReaderObserver } from "../source/kafka-reader.ts";
+import { pendingRanges, plannedRecords, progressLine, RedriveTally, redrivePlan, summaryText, type PartitionRange } from "./plan.ts";
+
+export interface RedriveOutput {
+  /** Progress lines (stderr). */
+  progress(line: string): void;
+  /** The summary (stdout). */
+  summary(text: string): void;
+}
+
+export interface RedriveResult {
+  readonly tally: RedriveTally;
+  readonly planned: number;
+}
+
+const PROGRESS_MS = 2_000;
+const POLL_MS = 200;
+
+export function redriveGroupId(config: Config): string {
+  return `${config.kafka.groupId}-redrive`;
+}
+
+/** The queue as the workers see it: dead letters turned back into their source records. */
+function asSourceRecords(queue: BoundedQueue<QueuedRecord>): DocumentSource<QueuedRecord> {
+  return {
+    get waiting() {
+      return queue.waiting;
+    },
+    take: (maxItems, maxBytes) =>
+      queue.take(maxItems, maxBytes).map((item) => ({ record: redrivenRecord(item.record) ?? item.record, ack: item.ack })),
+    waitForItems: (timeoutMs, signal) => queue.waitForItems(timeoutMs, signal),
+    release: (bytes, count) => {
+      queue.release(bytes, count);
+    },
+  };
+}
+
+function tallyObserver(tally: RedriveTally): SinkObserver {
+  return {
+    ...noopObserver,
+    documentsIndexed: (_count, byIndex) => {
+      tally.indexed(byIndex);
+    },
+    deadLettered: () => {
+      tally.failedAgain += 1;
+    },
+    recordSkipped: (_record, reason) => {
+      tally.skip(reason);
+    },
+    recordAcked: () => {
+      tally.settled += 1;
+    },
+  };
+}
+
+const quietReader: ReaderObserver = {
+  recordsConsumed: () => undefined,
+  assignmentChanged: () => undefined,
+  pausedChanged: () => undefined,
+  committed: () => undefined,
+  groupMembershipChanged: () => undefined,
+  beat: () => undefined,
+  recordsLost: () => undefined,
+};
+
+async function planRun(config: Config, kafka: Kafka, groupId: string): Promise<PartitionRange[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topic = config.deadLetter.topic;
+    const offsets = await admin.fetchTopicOffsets(topic).catch((error: unknown) => {
+      throw new TransferError(`cannot read the end offsets of dead-letter topic "${topic}": ${describeError(error)}`, { retriable: true, cause: error });
+    });
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const committed = new Map((entry?.partitions ?? []).map((p) => [p.partition, p.offset]));
+    return redrivePlan(offsets, committed);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** True once every partition of the plan was settled up to its end offset. */
+function finished(plan: readonly PartitionRange[], checkpointer: Checkpointer, topic: string): boolean {
+  const safe = new Map(checkpointer.snapshot().map((p) => [partitionKey(p.topic, p.partition), p.safe]));
+  return plan.every((range) => {
+    const reached = safe.get(partitionKey(topic, range.partition));
+    return reached !== undefined && BigInt(reached) >= range.end;
+  });
+}
+
+export async function runRedrive(config: Config, logger: Logger, output: RedriveOutput, signal: AbortSignal): Promise<RedriveResult> {
+  const started = Date.now();
+  const topic = config.deadLetter.topic;
+  const groupId = redriveGroupId(config);
+  const kafka = composeKafka(config, logger);
+  const tally = new RedriveTally();
+  const plan = pendingRanges(await planRun(config, kafka, groupId));
+  const planned = plannedRecords(plan);
+  const summarize = (): void => {
+    output.summary(summaryText(tally, { topic, groupId, elapsedMs: Date.now() - started }));
+  };
+  if (planned === 0) {
+    summarize();
+    return { tally, planned };
+  }
+  output.progress(`redrive: ${String(planned)} records in ${String(plan.length)} partition(s) of "${topic}" to redrive`);
+
+  const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
+  const abort = new AbortController();
+  const sink = composeSink(config, {
+    kafka,
+    queue: asSourceRecords(queue),
+    observer: tallyObserver(tally),
+    logger,
+    signal: abort.signal,
+    decode: (decoder) => (record) => (isRedriven(record) ? decoder.decode(record) : { kind: "skip", reason: "no source.* headers" }),
+  });
+  const checkpointer = new Checkpointer();
+  const stopAt = new Map(plan.map((r) => [partitionKey(topic, r.partition), r.end]));
+  const reader = new KafkaReader(
+    kafka,
+    queue,
+    checkpointer,
+    { ...readerOptions(config, groupId, { topics: [topic], pattern: undefined }), fromBeginning: true, stopAt },
+    logger,
+    quietReader,
+  );
+  let fatal: Error | undefined;
+  reader.onFatal((error) => {
+    fatal = error;
+  });
+  void sink.workers.fatal.then((error) => {
+    fatal = error;
+  });
+
+  try {
+    await reader.start();
+    let lastProgress = Date.now();
+    while (!finished(plan, checkpointer, topic) && fatal === undefined && !signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if (Date.now() - lastProgress >= PROGRESS_MS) {
+        lastProgress = Date.now();
+        output.progress(progressLine(tally.settled, planned, lastProgress - started));
+      }
+    }
+  } finally {
+    reader.pauseForShutdown();
+    abort.abort();
+    await sink.workers.stop();
+    await sink.deadLetters?.close();
+    await reader.stop();
+    await sink.es.close().catch(() => undefined);
+  }
+  if (fatal !== undefined) throw new TransferError(`redrive failed: ${describeError(fatal)}`, { retriable: false, cause: fatal });
+  if (signal.aborted) throw new TransferError("redrive interrupted; run it again to continue where it stopped", { retriable: true });
+  output.progress(progressLine(tally.settled, planned, Date.now() - started));
+  summarize();
+  return { tally, planned };
+}
