@@ -263,3 +263,20 @@ describe("loadConfig: rejected values", () => {
     assert.ok(!cross.includes("topsecret"), cross);
   });
 });
+
+describe("loadConfig: dead-letter topic and failure policy", () => {
+  test("dlq is the default policy when DLQ_TOPIC is set, skip otherwise; an explicit policy wins", () => {
+    assert.equal(load().bulk.onPermanentError, "skip");
+    assert.equal(load({ env: { DLQ_TOPIC: "orders-dlq" } }).bulk.onPermanentError, "dlq");
+    assert.equal(load({ env: { DLQ_TOPIC: "orders-dlq", ON_PERMANENT_ERROR: "stop" } }).bulk.onPermanentError, "stop");
+    assert.equal(load({ env: { DLQ_TOPIC: "orders-dlq" } }).deadLetter.topic, "orders-dlq");
+  });
+
+  test("the combination is checked: dlq needs a topic, a valid name, never a consumed topic", () => {
+    fails({ env: { ON_PERMANENT_ERROR: "dlq" } }, 'bulk.onPermanentError = "dlq": needs a dead-letter topic', "DLQ_TOPIC");
+    fails({ env: { DLQ_TOPIC: "bad topic!" } }, 'deadLetter.topic = "bad topic!"', "not a valid Kafka topic name");
+    fails({ env: { DLQ_TOPIC: "orders" } }, 'deadLetter.topic = "orders": is also in kafka.topics');
+    fails({ env: { DLQ_TOPIC: "logs-dlq", KAFKA_TOPIC_PATTERN: "logs-.*" } }, 'deadLetter.topic = "logs-dlq": matches kafka.topicPattern');
+    fails({ env: { ON_PERMANENT_ERROR: "later" } }, "bulk.onPermanentError");
+  });
+});
