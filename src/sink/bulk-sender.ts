@@ -63,6 +63,11 @@ function isAborted(signal: AbortSignal): boolean {
   return signal.aborted;
 }
 
+/** A 401/403 about privileges; a 403 write block (`cluster_block_exception`) is not one. */
+function isPrivilegeError(outcome: RetryOutcome): boolean {
+  return outcome.status === 401 || (outcome.status === 403 && outcome.errorType !== "cluster_block_exception");
+}
+
 function sum(counts: ReadonlyMap<string, number>): number {
   let total = 0;
   for (const count of counts.values()) total += count;
@@ -217,7 +222,7 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
     if (blocked !== undefined) {
       logger.error(
         { held: sum(sorted.blocked), ...fields, status: blocked.status, errorType: blocked.errorType, reason: blocked.detail },
-        blocked.status === 401 || blocked.status === 403
+        isPrivilegeError(blocked)
           ? `${NOT_AUTHORIZED}; holding them and retrying`
           : "Elasticsearch refuses documents for a reason an operator must fix (missing or closed index, write block, privileges, data-stream op type); holding them and retrying",
       );

@@ -145,6 +145,17 @@ describe("bulk sender", () => {
     assert.equal(recorded.count("log.error"), 3, "each held round is logged as an error naming the cause");
   });
 
+  test("a 403 write block is logged as a block, a 403 security_exception as a missing privilege", async () => {
+    for (const [type, pattern] of [["cluster_block_exception", /operator must fix/], ["security_exception", /not authorized/]] as const) {
+      const docs = new Docs();
+      const { bulk } = fakeBulk((ids, call) => ids.map(() => (call === 1 ? { status: 403, type } : { status: 201 })));
+      const { send, recorded } = setup(bulk, "skip");
+      await send(docs.many(1), signal);
+      const logged = recorded.calls.find((c) => c.method === "log.error")?.args[1];
+      assert.match(String(logged), pattern, type);
+    }
+  });
+
   test("a whole request refused 403 (no privilege) is held and counted for the operator", async () => {
     const docs = new Docs();
     let call = 0;
