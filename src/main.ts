@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=64
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * CLI entry: `kafka-es-transfer start` runs the worker, `check-config` prints the
  * effective configuration (secrets redacted). Exit codes: 0 clean stop, 1 runtime
@@ -7,12 +7,10 @@
  * --max-semi-space-size=8 (MiB): V8's default young generation lets a process that
  * allocates a short-lived string per record grow hundreds of MiB of collector headroom;
  * 8 MiB semi-spaces cut the benchmark's peak RSS by about a quarter at no measured CPU
- * cost. --max-old-space-size=64 (MiB): V8 lets garbage Buffers (fetch responses, bulk
- * bodies) pile up to a share of the heap limit before collecting them; with the
- * default limit that was 60-100 MiB of dead external memory under load, with 64 MiB
- * about half. The live heap at the default queue size stays under 40 MiB; raise the
- * limit (NODE_OPTIONS) with queue.maxRecords. The shebang, the image's NODE_OPTIONS
- * and the test harness all pass both.
+ * cost. The shebang, the image's NODE_OPTIONS and the test harness all pass it.
+ * Not --max-old-space-size=64, though it cuts the peak by 40-90 MiB (dead Buffers are
+ * collected sooner): under a 429 storm the live heap passed 64 MiB and the worker died
+ * (bench-storm, issue 12 notes).
  */
 import { startApp } from "./app.ts";
 import { loadConfig } from "./config/load.ts";

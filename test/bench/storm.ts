@@ -64,7 +64,8 @@ async function stormRun(label: string, es: Client, proxy: EsFaultProxy, topic: s
     let indexed = 0;
     while (indexed < count && Date.now() - started < timing.quietMs + timing.stormMs + 300_000) {
       await sleep(1_000);
-      const text = await worker.scrape();
+      const text = await scrapeOrExplain(worker);
+      if (text === undefined) continue;
       const elapsed = Date.now() - started;
       indexed = sum(text, "kafka_es_transfer_records_indexed_total");
       const phase: Phase = elapsed < timing.quietMs ? "quiet" : elapsed < timing.quietMs + timing.stormMs ? "storm" : "after";
@@ -89,6 +90,18 @@ async function stormRun(label: string, es: Client, proxy: EsFaultProxy, topic: s
     await deleteIndex(es, topic);
   }
   return samples;
+}
+
+/** A scrape, undefined after a transient failure; throws with the worker's last words if it died. */
+async function scrapeOrExplain(worker: MeasuredWorker): Promise<string | undefined> {
+  try {
+    return await worker.scrape();
+  } catch (error) {
+    const child = worker.worker.child;
+    if (child.exitCode === null && child.signalCode === null) return undefined;
+    const last = [...worker.worker.logs.slice(-5).map((l) => JSON.stringify(l)), ...worker.worker.stderr.slice(-60)].join("\n");
+    throw new Error(`the worker died (exit ${String(child.exitCode)}, signal ${String(child.signalCode)}): ${last}`, { cause: error });
+  }
 }
 
 function summarise(samples: readonly StormSample[]): PhaseSummary[] {

@@ -11,7 +11,7 @@ import { BROKERS, ES_NODE, ROOT, waitFor } from "./env.ts";
  * The V8 flags the service ships with (see the shebang of src/main.ts and
  * docker/Dockerfile); KES_WORKER_NODE_FLAGS replaces them for experiments.
  */
-export const WORKER_NODE_FLAGS = (process.env.KES_WORKER_NODE_FLAGS ?? "--max-semi-space-size=8 --max-old-space-size=64").split(" ").filter((f) => f !== "");
+export const WORKER_NODE_FLAGS = (process.env.KES_WORKER_NODE_FLAGS ?? "--max-semi-space-size=8").split(" ").filter((f) => f !== "");
 
 /**
  * What runs: the sources by default (no build step needed), or the compiled
