@@ -10,6 +10,7 @@
 import type convict from "convict";
 import type { IdStrategy, OpType, TombstonePolicy } from "../pipeline/decoder.ts";
 import type { ElasticsearchOptions } from "../sink/es-client.ts";
+import type { KafkaSaslOptions, KafkaTlsOptions } from "../source/kafka-security.ts";
 import type { SASL_MECHANISMS } from "./formats.ts";
 import {
   BROKER_LIST,
@@ -56,32 +57,9 @@ export interface Config {
     readonly lagIntervalMs: number;
     readonly topicRefreshIntervalMs: number;
     readonly ssl: boolean;
-    readonly tls: {
-      readonly caFile: string;
-      readonly certFile: string;
-      readonly keyFile: string;
-      readonly keyPassphrase: string;
-      readonly servername: string;
-      readonly rejectUnauthorized: boolean;
-    };
-    readonly sasl: {
-      /** Any case in the configuration; use `saslMechanism()` for the normalized name. */
-      readonly mechanism: SaslMechanism;
-      readonly username: string;
-      readonly password: string;
-      readonly oauth: {
-        readonly tokenEndpoint: string;
-        readonly clientId: string;
-        readonly clientSecret: string;
-        readonly scope: string;
-      };
-      readonly aws: {
-        readonly region: string;
-        readonly accessKeyId: string;
-        readonly secretAccessKey: string;
-        readonly sessionToken: string;
-      };
-    };
+    readonly tls: KafkaTlsOptions;
+    /** The mechanism in any case; kafka-security lowercases it. */
+    readonly sasl: KafkaSaslOptions & { readonly mechanism: SaslMechanism };
   };
   readonly elasticsearch: ElasticsearchOptions;
   readonly index: {

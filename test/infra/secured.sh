@@ -129,26 +129,10 @@ ssl.truststore.type=PEM
 ssl.truststore.location=$CERTS/ca.pem
 listener.name.ssl.ssl.client.auth=required
 ssl.principal.mapping.rules=RULE:^CN=([^,]+).*\$/\$1/,DEFAULT
-log.dirs=$KRUN/data
-num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=1
-group.initial.rebalance.delay.ms=0
+$(kafka_single_node_settings)
 auto.create.topics.enable=false
 EOF
-  cat >"$KRUN/log4j.properties" <<EOF
-log4j.rootLogger=INFO, file
-log4j.appender.file=org.apache.log4j.FileAppender
-log4j.appender.file.File=$KRUN/logs/server.log
-log4j.appender.file.layout=org.apache.log4j.PatternLayout
-log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.state.change.logger=WARN
-EOF
+  kafka_write_logging
   # SCRAM credentials live in the metadata log: written once, when the storage is formatted
   local s
   KAFKA_FORMAT_ARGS=()

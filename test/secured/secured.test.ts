@@ -223,6 +223,20 @@ describe("misconfigurations: one line naming the side, the cause and what to che
     });
   }
 
+  test("check-config shows every secret as [redacted]", async () => {
+    const worker = new WorkerProcess({
+      KAFKA_TOPICS: topic, ...good(), KAFKA_SSL_CERT_FILE: cert("client.pem"), KAFKA_SSL_KEY_FILE: cert("client-encrypted.key"),
+      KAFKA_SSL_KEY_PASSPHRASE: need(env, "SEC_CLIENT_KEY_PASSPHRASE"), ES_USERNAME: "", ES_PASSWORD_FILE: "", ES_API_KEY: "id:api-key-not-shown",
+    }, ["check-config"], "check-config");
+    secrets.add("api-key-not-shown");
+    const exit = await worker.exited;
+    assert.equal(exit.code, 0, worker.tail());
+    const shown = worker.stderr.join("\n");
+    assert.match(shown, /"keyPassphrase": "\[redacted\]"/);
+    assert.match(shown, /"password": "\[redacted\]"/);
+    assertNoSecret(worker);
+  });
+
   test("Kafka: plaintext against the TLS listener", async () => {
     await refusesToStart("kafka-plaintext-to-tls", { KAFKA_SSL: "false", KAFKA_SSL_CA_FILE: "" }, /^Kafka: .* speaks TLS but KAFKA_SSL is false: set KAFKA_SSL=true/);
   });
