@@ -17,7 +17,7 @@ import { countDocuments, deleteIndices } from "../support/elasticsearch.ts";
 import { sleep, uniqueName, waitFor } from "../support/env.ts";
 import { committedOffsets } from "../support/kafka.ts";
 import {
-  createApiKey, grantWorkerAcls, need, produceJson, securedElasticsearch, securedEnv, startTokenEndpoint, withSecuredAdmin, workerAccessToken,
+  createApiKey, grantDeadLetterAcls, grantWorkerAcls, produceRaw, need, produceJson, securedElasticsearch, securedEnv, startTokenEndpoint, withSecuredAdmin, workerAccessToken,
 } from "../support/secured.ts";
 import { WorkerProcess, withWorkers } from "../support/worker.ts";
 
@@ -90,7 +90,7 @@ describe("secured servers", () => {
    * commit, readiness, a clean stop and secrecy. `extra` may produce more while it runs
    * and returns how many.
    */
-  async function delivers(mode: string, settings: Record<string, string>, extra?: (topic: string) => Promise<number>): Promise<void> {
+  async function delivers(mode: string, settings: Record<string, string>, extra?: (topic: string) => Promise<{ produced: number; deadLettered: number }>): Promise<void> {
     const topic = `${base}-${mode}`;
     const groupId = `${base}-${mode}-group`;
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
@@ -98,8 +98,10 @@ describe("secured servers", () => {
     const worker = new WorkerProcess({ KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, LOG_LEVEL: "trace", ...settings }, ["start"], mode);
     await withWorkers(() => [worker], async () => {
       await worker.ready(120_000);
-      const total = RECORDS + (extra ? await extra(topic) : 0);
-      await waitFor(`${String(total)} documents in ${topic}`, async () => ((await countDocuments(es, topic)) >= total ? true : undefined), 120_000, 500);
+      const more = extra ? await extra(topic) : { produced: 0, deadLettered: 0 };
+      const total = RECORDS + more.produced;
+      const indexed = total - more.deadLettered;
+      await waitFor(`${String(indexed)} documents in ${topic}`, async () => ((await countDocuments(es, topic)) >= indexed ? true : undefined), 120_000, 500);
       await waitFor("committed offsets at the end", async () => {
         const committed = await committedOffsets(admin, groupId, topic);
         const sum = [...committed.values()].reduce((a, b) => a + (b > 0n ? b : 0n), 0n);
@@ -108,13 +110,25 @@ describe("secured servers", () => {
       await waitFor("/readyz 200", async () => ((await worker.get("/readyz")).status === 200 ? true : undefined), 30_000, 500);
       const exit = await worker.stop();
       assert.equal(exit.code, 0, worker.tail());
-      assert.equal(await countDocuments(es, topic), total);
+      assert.equal(await countDocuments(es, topic), indexed);
       assertNoSecret(worker);
     });
   }
 
-  test("SCRAM-SHA-512 (Kafka's spelling) + a file-realm user with the least-privilege role", async () => {
-    await delivers("scram512", { ...kafkaSasl("SCRAM-SHA-512"), ...esUser() });
+  test("SCRAM-SHA-512 (Kafka's spelling) + a file-realm user with the least-privilege role; a rejected record goes to the dead-letter topic (Write ACL)", async () => {
+    const dlq = `${base}-scram512-dlq`;
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: dlq, numPartitions: 1 }] });
+    await grantDeadLetterAcls(admin, "User:worker", dlq);
+    await delivers("scram512", { ...kafkaSasl("SCRAM-SHA-512"), ...esUser(), DLQ_TOPIC: dlq }, async (topic) => {
+      // once "seq" is mapped as a number, a text "seq" is rejected for good: dead-lettered
+      await waitFor("the first records", async () => ((await countDocuments(es, topic)) >= RECORDS ? true : undefined), 120_000, 500);
+      await produceRaw(kafka, topic, JSON.stringify({ seq: "not a number" }));
+      await waitFor("the dead-lettered record", async () => {
+        const offsets = await admin.fetchTopicOffsets(dlq);
+        return offsets.some((o) => Number(o.high) > 0) ? true : undefined;
+      }, 120_000, 500);
+      return { produced: 1, deadLettered: 1 };
+    });
   });
 
   test("SCRAM-SHA-256 + an API key (encoded) limited to create_doc, op_type create", async () => {
@@ -181,7 +195,7 @@ describe("secured servers", () => {
         const atStart = endpoint.issued();
         await waitFor("two more tokens", () => (endpoint.issued() >= atStart + 2 ? true : undefined), 60_000, 500);
         await produceJson(kafka, topic, RECORDS, 5);
-        return 5;
+        return { produced: 5, deadLettered: 0 };
       });
     } finally {
       await endpoint.close();

@@ -65,6 +65,31 @@ export async function grantWorkerAcls(admin: Admin, principal: string, topicPref
   });
 }
 
+/** Write and Describe on the dead-letter topic, as the README documents. */
+export async function grantDeadLetterAcls(admin: Admin, principal: string, topic: string): Promise<void> {
+  await admin.createAcls({
+    acl: [AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE].map((operation) => ({
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: topic,
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+      principal,
+      host: "*",
+      operation,
+      permissionType: AclPermissionTypes.ALLOW,
+    })),
+  });
+}
+
+export async function produceRaw(kafka: Kafka, topic: string, value: string): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: [{ value }], acks: -1 });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 export async function produceJson(kafka: Kafka, topic: string, from: number, count: number): Promise<void> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
