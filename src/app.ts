@@ -11,6 +11,7 @@ import { composeKafka, kafkaFailureContext } from "./compose/kafka.ts";
 import { preflight } from "./compose/preflight.ts";
 import { readerOptions } from "./compose/reader.ts";
 import { composeSink } from "./compose/sink.ts";
+import { installConfiguredTemplates } from "./compose/templates.ts";
 import { BoundedQueue } from "./pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "./pipeline/record.ts";
 import { elasticsearchReachable } from "./sink/es-client.ts";
@@ -156,10 +157,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   reader.onFatal(failWith);
 
   try {
+    // Before anything is fetched: the first document must create its index under the template.
+    await installConfiguredTemplates(config, es, logger);
     await reader.start();
   } catch (error) {
     await stop("start failed");
-    throw new TransferError(`could not start the Kafka reader: ${describeError(error)}`, { retriable: true, cause: error });
+    throw new TransferError(`could not start: ${describeError(error)}`, { retriable: true, cause: error });
   }
   lagMonitor.start();
   void lagMonitor.refresh();

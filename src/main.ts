@@ -21,6 +21,7 @@ import type { Config } from "./config/schema.ts";
 import { runRedrive } from "./redrive/redrive.ts";
 import { installCrashGuard } from "./telemetry/crash-guard.ts";
 import { runHealthcheck } from "./telemetry/healthcheck.ts";
+import { templatesCommand, TEMPLATES_USAGE } from "./compose/templates-command.ts";
 import { REPLAY_USAGE } from "./replay/args.ts";
 import { replayCommand } from "./replay/command.ts";
 import { createLogger } from "./telemetry/logger.ts";
@@ -33,6 +34,8 @@ commands:
                  exits 2 when the configuration is invalid
   healthcheck    ask a running worker's /healthz (METRICS_PORT); exit 0 when healthy
                  (the container image's HEALTHCHECK)
+  templates      print the index templates INDEX_TEMPLATE_INSTALL installs
+                 (--apply installs them now)
   replay         re-index the records of a time range: replay --topics T --from TIME
                  --to TIME [--index TEMPLATE], or replay --resume FILE (replay --help)
   redrive        index the records of the dead-letter topic (DLQ_TOPIC) where their
@@ -87,18 +90,20 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  if (command === "replay" && (argv.includes("--help") || argv.includes("-h"))) {
-    process.stdout.write(`${REPLAY_USAGE}\n`);
+  const commandUsage = { replay: REPLAY_USAGE, templates: TEMPLATES_USAGE } as Record<string, string | undefined>;
+  const usage = commandUsage[command];
+  if (usage !== undefined && (argv.includes("--help") || argv.includes("-h"))) {
+    process.stdout.write(`${usage}\n`);
     return 0;
   }
-  if (command !== "start" && command !== "check-config" && command !== "healthcheck" && command !== "replay" && command !== "redrive") {
+  if (command !== "start" && command !== "check-config" && command !== "healthcheck" && command !== "redrive" && usage === undefined) {
     process.stderr.write(`kafka-es-transfer: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
 
   let config;
   try {
-    config = loadConfig({ argv: argv.slice(1), env: process.env, needsTopics: command !== "replay" && command !== "redrive" });
+    config = loadConfig({ argv: argv.slice(1), env: process.env, needsTopics: usage === undefined && command !== "redrive" });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`kafka-es-transfer: ${error.message}\n`);
@@ -118,6 +123,7 @@ async function main(argv: string[]): Promise<number> {
     return outcome.healthy ? 0 : 1;
   }
   if (command === "replay") return replayCommand(argv.slice(1), config);
+  if (command === "templates") return templatesCommand(argv.slice(1), config);
 
   const logger = createLogger({ level: config.telemetry.logLevel });
   installCrashGuard(logger, (code) => {

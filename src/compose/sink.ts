@@ -17,6 +17,7 @@ import { createElasticsearchClient } from "../sink/es-client.ts";
 import { createFailurePolicy, type FailurePolicy } from "../sink/failure-policy.ts";
 import type { SinkLogger, SinkObserver } from "../sink/observer.ts";
 import { DeadLetterProducer } from "../source/dead-letter-producer.ts";
+import { effectiveIndexTemplate, effectiveOpType } from "./templates.ts";
 
 export interface SinkParts {
   readonly es: Client;
@@ -49,10 +50,10 @@ export interface SinkDeps {
 export function composeDecoder(config: Config, indexOverride?: string): Decoder {
   const router = createRouter(
     indexOverride === undefined
-      ? { template: config.index.template, prefix: config.index.prefix, topicMap: config.index.topicMap, timezone: config.index.timezone }
+      ? { template: effectiveIndexTemplate(config), prefix: config.index.prefix, topicMap: config.index.topicMap, timezone: config.index.timezone }
       : { template: indexOverride, timezone: config.index.timezone },
   );
-  return createDecoder({ router, ...config.document });
+  return createDecoder({ router, ...config.document, opType: effectiveOpType(config) });
 }
 
 /** What happens to a record Elasticsearch rejects for good: the one place that decides it for every command. */

@@ -191,6 +191,17 @@ export const OPTIONAL_TOPIC = define({
   },
 });
 
+/** An index pattern of a composable template: an index name that may hold "*" wildcards. */
+export const INDEX_PATTERN_LIST = listFormat(
+  "index-pattern-list",
+  (item) => {
+    if (item === "*") return `index pattern "*" would apply the template to every index, system ones included`;
+    if (!/^[a-z0-9*][a-z0-9*._+-]*$/.test(item)) return `index pattern ${JSON.stringify(item)} must be a lowercase index name, "*" as wildcard`;
+    return undefined;
+  },
+  { nonEmpty: false },
+);
+
 /** Hides `user:password@` in URLs so that error messages and logs never show them. */
 export function maskUrlCredentials(url: string): string {
   return url.replace(/\/\/[^/@]*@/, "//[redacted]@");

@@ -146,6 +146,20 @@ function documentProblems(doc: Config["document"], show: Show): string[] {
   return problems;
 }
 
+/** A data stream needs op_type create (so no key ids) and an @timestamp in every document. */
+function dataStreamProblems(config: Config): string[] {
+  if (!config.indexTemplates.dataStream) return [];
+  const problems: string[] = [];
+  const doc = config.document;
+  if (doc.idStrategy === "key") {
+    problems.push(`indexTemplates.dataStream: cannot be used with document.idStrategy = "key" (data streams take only op_type create); use "coordinates" or "none"`);
+  }
+  if (!doc.addTimestamp || doc.timestampField !== "@timestamp") {
+    problems.push(`indexTemplates.dataStream: needs document.addTimestamp = true and document.timestampField = "@timestamp" (every data-stream document has one)`);
+  }
+  return problems;
+}
+
 function bulkProblems(bulk: Config["bulk"]): string[] {
   return bulk.retryInitialMs > bulk.retryMaxMs
     ? [`bulk.retryInitialMs = ${bulk.retryInitialMs}: must not exceed bulk.retryMaxMs (${bulk.retryMaxMs})`]
@@ -184,5 +198,6 @@ export function crossKeyProblems(config: Config, show: Show, needsTopics = true)
     ...documentProblems(config.document, show),
     ...bulkProblems(config.bulk),
     ...deadLetterProblems(config, show),
+    ...dataStreamProblems(config),
   ];
 }

@@ -16,6 +16,7 @@ import {
   BROKER_LIST,
   FIELD_NAME,
   FLAG,
+  INDEX_PATTERN_LIST,
   INDEX_PREFIX,
   INDEX_TEMPLATE,
   OPTIONAL_FIELD_NAME,
@@ -67,6 +68,17 @@ export interface Config {
     readonly prefix: string;
     readonly topicMap: Readonly<Record<string, string>>;
     readonly timezone: string;
+  };
+  readonly indexTemplates: {
+    readonly install: boolean;
+    readonly name: string;
+    readonly patterns: string[];
+    readonly priority: number;
+    readonly overwrite: boolean;
+    readonly shards: number;
+    readonly replicas: number;
+    readonly totalFieldsLimit: number;
+    readonly dataStream: boolean;
   };
   readonly document: {
     readonly opType: OpType;
@@ -442,6 +454,62 @@ export const configSchema: convict.Schema<Config> = {
       format: UTC_OFFSET,
       default: "UTC",
       env: "INDEX_TIMEZONE",
+    },
+  },
+  indexTemplates: {
+    install: {
+      doc: "At start, install a composable index template (and its component templates) for the indices the worker writes: @timestamp as date, message as text, ignore_malformed, dotted names kept as leaf fields (subobjects false), unknown strings as keyword (message-like names with a .text sub-field). `kafka-es-transfer templates` prints it.",
+      format: FLAG,
+      default: false,
+      env: "INDEX_TEMPLATE_INSTALL",
+    },
+    name: {
+      doc: "Name of the index template; its component templates are <name>-settings and <name>-mappings.",
+      format: REQUIRED_TEXT,
+      default: "kafka-es-transfer",
+      env: "INDEX_TEMPLATE_NAME",
+    },
+    patterns: {
+      doc: "Index patterns the template applies to (comma-separated in the environment); [] = derived from the index routing (index.template, index.prefix, index.topicMap, kafka.topics).",
+      format: INDEX_PATTERN_LIST,
+      default: [],
+      env: "INDEX_TEMPLATE_PATTERNS",
+    },
+    priority: {
+      doc: "Template priority; above 100 so it wins over Elasticsearch's built-in logs-*-* template.",
+      format: integer(0, 1_000_000),
+      default: 200,
+      env: "INDEX_TEMPLATE_PRIORITY",
+    },
+    overwrite: {
+      doc: "Replace a template of the same name that this service did not install (its _meta.managed_by differs). Off: such a template is left alone, with a warning.",
+      format: FLAG,
+      default: false,
+      env: "INDEX_TEMPLATE_OVERWRITE",
+    },
+    shards: {
+      doc: "index.number_of_shards of new indices.",
+      format: integer(1, 1024),
+      default: 1,
+      env: "INDEX_SHARDS",
+    },
+    replicas: {
+      doc: "index.number_of_replicas of new indices.",
+      format: integer(0, 64),
+      default: 1,
+      env: "INDEX_REPLICAS",
+    },
+    totalFieldsLimit: {
+      doc: "index.mapping.total_fields.limit: most fields an index may map (a guard against field explosions).",
+      format: integer(10, 1_000_000),
+      default: 2000,
+      env: "INDEX_TOTAL_FIELDS_LIMIT",
+    },
+    dataStream: {
+      doc: "Data-stream mode: the template declares a data stream, documents are written with op_type create, and the default index.template {topic} becomes logs-{topic}-default. Needs document.addTimestamp with timestampField \"@timestamp\" and ids other than \"key\".",
+      format: FLAG,
+      default: false,
+      env: "INDEX_DATA_STREAM",
     },
   },
   document: {

@@ -14,6 +14,7 @@ import type { Admin } from "kafkajs";
 import type { Logger } from "pino";
 import { composeKafka } from "../compose/kafka.ts";
 import { composeSink } from "../compose/sink.ts";
+import { installConfiguredTemplates } from "../compose/templates.ts";
 import type { Config } from "../config/schema.ts";
 import { describeError } from "../errors.ts";
 import { BoundedQueue } from "../pipeline/bounded-queue.ts";
@@ -104,15 +105,18 @@ class ReplayRun {
     this.#now = now;
     this.#startedAt = now();
     this.#queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
+    const kafka = composeKafka(config, io.logger);
     this.#sink = composeSink(config, {
       queue: this.#queue,
+      // The dead-letter producer comes from it when the failure policy is "dlq".
+      kafka,
       observer: this.#counters.observer,
       logger: io.logger,
       signal: this.#sinkAbort.signal,
       indexOverride: state.index,
     });
     // The configured consumer tuning, under a group name of the run's own.
-    this.#reader = new ReplayReader(composeKafka(config, io.logger), this.#queue, this.#checkpointer, {
+    this.#reader = new ReplayReader(kafka, this.#queue, this.#checkpointer, {
       ...config.kafka,
       groupId,
       plans: state.partitions,
@@ -133,6 +137,8 @@ class ReplayRun {
     const timer = setInterval(() => { void this.#tick(); }, this.#io.progressIntervalMs ?? DEFAULT_PROGRESS_MS);
     let outcome: ReplayOutcome;
     try {
+      // As start does: new indices must be created under the template.
+      await installConfiguredTemplates(this.#config, this.#sink.es, this.#io.logger);
       await this.#reader.start();
       const finished = this.#reader.allFetched.then(() => this.#queue.drained()).then(() => "complete" as const);
       const first = await Promise.race([finished, interrupted, fatal]);
@@ -172,6 +178,7 @@ class ReplayRun {
     }
     this.#sinkAbort.abort();
     await this.#sink.workers.stop();
+    await this.#sink.deadLetters?.close();
     await this.#reader.stop();
     await this.#sink.es.close().catch(() => undefined);
   }
