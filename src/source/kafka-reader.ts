@@ -1,15 +1,17 @@
-import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Admin, Consumer, Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { describeError } from "../errors.ts";
 import type { BoundedQueue } from "../pipeline/bounded-queue.ts";
 import { partitionKey, type QueuedRecord, type TopicPartition } from "../pipeline/record.ts";
+import { intakeBatch, type IntakeDeps } from "./batch-intake.ts";
 import type { Checkpointer, CommitRequest, SkippedRange } from "./checkpointer.ts";
 import { createGroupConsumer, type GroupConsumerHandlers } from "./group-consumer.ts";
 import { OffsetCommitter } from "./offset-committer.ts";
 import { PartitionSeeder } from "./partition-seeder.ts";
 import { applyPlan, mayEnqueue, planPauses, type PausePlan } from "./pause-controller.ts";
-import { boundBatch, toKafkaRecord } from "./record-conversion.ts";
-import { sameTopics, selectTopics, type TopicSelection } from "./topic-selection.ts";
+import { retryUntilDone } from "./retry-loop.ts";
+import type { TopicSelection } from "./topic-selection.ts";
+import { TopicWatcher } from "./topic-watcher.ts";
 
 export interface ReaderOptions {
   readonly groupId: string;
@@ -53,10 +55,6 @@ export interface ReaderObserver {
 
 const RETRY_MAX_MS = 30_000;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * The Kafka edge of the pipeline. `eachBatch` only converts, tracks and enqueues, then
  * returns, because kafkajs has no background heartbeat: a slow callback would get the
@@ -74,6 +72,8 @@ export class KafkaReader {
   readonly #committer: OffsetCommitter;
   readonly #seeder: PartitionSeeder;
   readonly #retryInitialMs: number;
+  readonly #intake: IntakeDeps;
+  readonly #watcher: TopicWatcher;
 
   #admin: Admin | undefined;
   #consumer: Consumer | undefined;
@@ -131,6 +131,28 @@ export class KafkaReader {
       },
       logger,
     );
+    this.#watcher = new TopicWatcher(
+      options.selection,
+      () => this.#admin,
+      {
+        current: () => this.#topics,
+        idle: () => !this.#stopping && this.#resubscribing === undefined,
+        changed: (topics) => this.#resubscribe(topics),
+      },
+      logger,
+    );
+    this.#intake = {
+      queue,
+      checkpointer,
+      stopAt: options.stopAt,
+      mayEnqueue: (topic, partition) => mayEnqueue(this.#plan(), topic, partition) && this.#seeder.isSeeded(topic, partition),
+      useChannel: (channel) => {
+        this.#committer.useChannel(channel);
+      },
+      consumed: (topic, count) => {
+        observer.recordsConsumed(topic, count);
+      },
+    };
     checkpointer.onSkipped((range) => {
       this.reportLost(range);
     });
@@ -182,7 +204,7 @@ export class KafkaReader {
   async start(): Promise<void> {
     this.#admin = this.#kafka.admin();
     await this.#admin.connect();
-    this.#topics = await this.#resolveTopics();
+    this.#topics = await this.#watcher.resolve();
     if (this.#topics.length === 0) {
       this.#logger.warn({ pattern: this.#options.selection.pattern?.source }, "no topic matches yet; waiting for one to appear");
     } else {
@@ -196,7 +218,7 @@ export class KafkaReader {
     }, this.#options.commitIntervalMs);
     if (this.#options.selection.pattern) {
       this.#refreshTimer = setInterval(() => {
-        void this.#refreshTopics();
+        void this.#watcher.refresh();
       }, this.#options.topicRefreshIntervalMs);
     }
   }
@@ -206,51 +228,25 @@ export class KafkaReader {
     await this.#committer.commitNow();
   }
 
-  async #resolveTopics(): Promise<string[]> {
-    const existing = this.#options.selection.pattern && this.#admin ? await this.#admin.listTopics() : [];
-    return selectTopics(this.#options.selection, existing);
-  }
-
-  /** A method, not a field read: the flag changes while this code awaits. */
-  #isStopping(): boolean {
-    return this.#stopping;
-  }
-
-  /** Never rejects: a failure is logged and the next refresh tries again. */
-  async #refreshTopics(): Promise<void> {
-    if (this.#stopping || this.#resubscribing) return;
-    let topics: string[];
-    try {
-      topics = await this.#resolveTopics();
-    } catch (error) {
-      this.#logger.warn({ err: describeError(error) }, "could not list topics; keeping the current subscription");
-      return;
-    }
-    if (sameTopics(topics, this.#topics) || this.#isStopping()) return;
-    this.#logger.info({ before: this.#topics, after: topics }, "matching topics changed; re-subscribing");
-    this.#resubscribing = this.#resubscribe(topics)
-      .catch((error: unknown) => {
-        this.#logger.error({ err: describeError(error) }, "re-subscribe failed unexpectedly");
-      })
-      .finally(() => {
-        this.#resubscribing = undefined;
-        this.#reconcilePauses();
-      });
-    this.#reconcilePauses();
-    await this.#resubscribing;
-  }
-
   /**
    * kafkajs cannot add topics to a running consumer, so a new matching topic means a
    * new consumer: drain what is in flight (bounded by a deadline), commit, leave, and
    * join again with the wider subscription. Anything not drained in time is simply
-   * fetched again from the committed offset, and overwrites itself by id.
+   * fetched again from the committed offset, and overwrites itself by id. Fetching stays
+   * paused meanwhile (`#resubscribing`).
    */
-  async #resubscribe(topics: string[]): Promise<void> {
-    await this.#queue.drained(AbortSignal.timeout(this.#options.drainTimeoutMs)).catch(() => undefined);
-    await this.#stopConsumer();
-    this.#topics = topics;
-    await this.#startConsumerRetrying();
+  #resubscribe(topics: string[]): Promise<void> {
+    this.#resubscribing = (async () => {
+      await this.#queue.drained(AbortSignal.timeout(this.#options.drainTimeoutMs)).catch(() => undefined);
+      await this.#stopConsumer();
+      this.#topics = topics;
+      await this.#startConsumerRetrying();
+    })().finally(() => {
+      this.#resubscribing = undefined;
+      this.#reconcilePauses();
+    });
+    this.#reconcilePauses();
+    return this.#resubscribing;
   }
 
   /**
@@ -259,17 +255,22 @@ export class KafkaReader {
    * runs or the reader stops. Meanwhile nothing is consumed and readiness says so.
    */
   async #startConsumerRetrying(): Promise<void> {
-    for (let attempt = 0; !this.#isStopping(); attempt += 1) {
-      try {
+    await retryUntilDone(
+      async () => {
         if (this.#topics.length > 0) await this.#startConsumer(this.#topics);
-        return;
-      } catch (error) {
-        const delay = Math.min(RETRY_MAX_MS, this.#retryInitialMs * 2 ** attempt);
-        this.#logger.error({ err: describeError(error), topics: this.#topics, retryInMs: delay }, "could not start the kafka consumer; retrying");
-        await sleep(delay);
-        this.#topics = await this.#resolveTopics().catch(() => this.#topics);
-      }
-    }
+      },
+      {
+        initialMs: this.#retryInitialMs,
+        maxMs: RETRY_MAX_MS,
+        wanted: () => !this.#stopping,
+        failed: (error, retryInMs) => {
+          this.#logger.error({ err: describeError(error), topics: this.#topics, retryInMs }, "could not start the kafka consumer; retrying");
+          void this.#watcher.resolve().then((topics) => {
+            this.#topics = topics;
+          }, () => undefined);
+        },
+      },
+    );
   }
 
   async #startConsumer(topics: string[]): Promise<void> {
@@ -287,7 +288,7 @@ export class KafkaReader {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently,
         eachBatch: (payload) => {
-          this.#onBatch(payload);
+          intakeBatch(payload, this.#intake);
           return Promise.resolve();
         },
       });
@@ -358,41 +359,6 @@ export class KafkaReader {
     this.#setJoined(true);
     this.#observer.assignmentChanged(assigned, revoked);
     this.#logger.info({ assigned: assigned.length, revoked: revoked.length, epoch: this.#checkpointer.epoch }, "partitions assigned");
-  }
-
-  #onBatch(payload: EachBatchPayload): void {
-    if (!payload.isRunning() || payload.isStale()) return;
-    this.#committer.useChannel(payload);
-    const batch = payload.batch;
-    const { topic, partition } = batch;
-    // Refused while the queue is full or the partition not seeded: left unresolved, it is
-    // fetched again once resumed. So the bound is exceeded by at most the batch that
-    // crossed it, however many batches one fetch brought.
-    if (!mayEnqueue(this.#plan(), topic, partition) || !this.#seeder.isSeeded(topic, partition)) return;
-    let messages = batch.messages;
-    let lastOffset = batch.lastOffset();
-    // Where the fetch started (kafkajs sets it; not in its typings): a start above our
-    // position means kafkajs reset it and records were skipped.
-    const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? lastOffset;
-    const stopAt = this.#options.stopAt?.get(partitionKey(topic, partition));
-    if (stopAt !== undefined) {
-      const bounded = boundBatch(messages, fetchedOffset, lastOffset, stopAt);
-      if (bounded === undefined) return;
-      ({ messages, lastOffset } = bounded);
-    }
-    const segment = this.#checkpointer.track(topic, partition, fetchedOffset, lastOffset, messages.length, true);
-    // Not ours (any more): leave the offset unresolved so nothing is skipped.
-    if (!segment) return;
-
-    const items: QueuedRecord[] = new Array<QueuedRecord>(messages.length);
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i];
-      if (m === undefined) continue;
-      items[i] = { record: toKafkaRecord(topic, partition, m), ack: segment.recordAck() };
-    }
-    this.#queue.push(items);
-    payload.resolveOffset(lastOffset);
-    this.#observer.recordsConsumed(topic, messages.length);
   }
 
   #plan(): PausePlan {

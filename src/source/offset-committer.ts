@@ -21,6 +21,7 @@ import type { Offsets } from "kafkajs";
 import type { Logger } from "pino";
 import { describeError } from "../errors.ts";
 import type { Checkpointer, CommitRequest } from "./checkpointer.ts";
+import { backoffMs } from "./retry-loop.ts";
 
 /** One runner's way to commit: kafkajs' `EachBatchPayload` methods of that name. */
 export interface CommitChannel {
@@ -140,7 +141,7 @@ export class OffsetCommitter {
 
   #scheduleRetry(error: unknown, partitions: number): void {
     this.#failures += 1;
-    const delay = Math.min(this.#options.retryMaxMs, this.#options.retryInitialMs * 2 ** (this.#failures - 1));
+    const delay = backoffMs(this.#failures, this.#options.retryInitialMs, this.#options.retryMaxMs);
     this.#logger.warn({ err: describeError(error), partitions, retryInMs: delay }, "offset commit failed; retrying with the current assignment");
     if (this.#stopped) return;
     clearTimeout(this.#retryTimer);

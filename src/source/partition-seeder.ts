@@ -22,6 +22,7 @@ import { describeError } from "../errors.ts";
 import type { TopicPartition } from "../pipeline/record.ts";
 import { partitionKey } from "../pipeline/record.ts";
 import type { Checkpointer, SkippedRange } from "./checkpointer.ts";
+import { retryUntilDone } from "./retry-loop.ts";
 
 export interface SeedInput {
   /** The group's committed offset, undefined when it never committed (or kafkajs' -1/-2). */
@@ -131,16 +132,14 @@ export class PartitionSeeder {
   }
 
   async #seedUntilDone(epoch: number, assignment: TopicPartition[]): Promise<void> {
-    for (let attempt = 0; this.#current(epoch); attempt += 1) {
-      try {
-        await this.#seedOnce(epoch, assignment);
-        return;
-      } catch (error) {
-        const delay = Math.min(this.#options.retryMaxMs, this.#options.retryInitialMs * 2 ** attempt);
-        this.#logger.warn({ err: describeError(error), partitions: assignment.length, retryInMs: delay }, "could not read committed offsets for the new assignment; partitions stay paused");
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+    await retryUntilDone(() => this.#seedOnce(epoch, assignment), {
+      initialMs: this.#options.retryInitialMs,
+      maxMs: this.#options.retryMaxMs,
+      wanted: () => this.#current(epoch),
+      failed: (error, retryInMs) => {
+        this.#logger.warn({ err: describeError(error), partitions: assignment.length, retryInMs }, "could not read committed offsets for the new assignment; partitions stay paused");
+      },
+    });
   }
 
   async #seedOnce(epoch: number, assignment: readonly TopicPartition[]): Promise<void> {

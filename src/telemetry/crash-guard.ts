@@ -10,12 +10,17 @@ import { describeError } from "../errors.ts";
 /** Exit code after an unhandled rejection (1 = runtime failure, as in main.ts). */
 export const UNHANDLED_REJECTION_EXIT_CODE = 1;
 
-/** Installs the handler; returns a function that removes it (for tests). */
-export function installCrashGuard(logger: Logger, exit: (code: number) => void): () => void {
-  const onRejection = (reason: unknown): void => {
+/** What runs on an unhandled rejection: one fatal line, then `exit`. */
+export function rejectionHandler(logger: Logger, exit: (code: number) => void): (reason: unknown) => void {
+  return (reason) => {
     logger.fatal({ err: describeError(reason) }, "unhandled promise rejection; exiting");
     exit(UNHANDLED_REJECTION_EXIT_CODE);
   };
+}
+
+/** Installs the handler; returns a function that removes it (for tests). */
+export function installCrashGuard(logger: Logger, exit: (code: number) => void): () => void {
+  const onRejection = rejectionHandler(logger, exit);
   process.on("unhandledRejection", onRejection);
   return () => {
     process.off("unhandledRejection", onRejection);
