@@ -96,6 +96,8 @@ class ReplayRun {
   readonly #reader: ReplayReader;
   readonly #progress: RunProgress;
   #state: ResumeState;
+  /** The last progress tick, awaited before the final write so it cannot land after it. */
+  #ticking: Promise<void> = Promise.resolve();
 
   constructor(config: Config, state: ResumeState, file: string, groupId: string, io: ReplayIo, now: () => number) {
     this.#config = config;
@@ -134,7 +136,9 @@ class ReplayRun {
       if (this.#io.interrupt.aborted) resolve("interrupted");
       this.#io.interrupt.addEventListener("abort", () => { resolve("interrupted"); }, { once: true });
     });
-    const timer = setInterval(() => { void this.#tick(); }, this.#io.progressIntervalMs ?? DEFAULT_PROGRESS_MS);
+    const timer = setInterval(() => {
+      this.#ticking = this.#ticking.then(() => this.#tick());
+    }, this.#io.progressIntervalMs ?? DEFAULT_PROGRESS_MS);
     let outcome: ReplayOutcome;
     try {
       // As start does: new indices must be created under the template.
@@ -184,6 +188,7 @@ class ReplayRun {
   }
 
   async #finish(outcome: ReplayOutcome): Promise<void> {
+    await this.#ticking;
     this.#advance();
     if (outcome === "complete") await removeResumeFile(this.#file);
     else {
