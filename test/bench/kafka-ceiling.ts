@@ -4,6 +4,7 @@
  * left is what the broker and kafkajs' decoding can deliver to one process.
  */
 import { Kafka, logLevel } from "kafkajs";
+import { registerCompressionCodecs } from "../../src/source/compression.ts";
 import { CpuMeter, type CpuShares } from "./proc.ts";
 import { fmt, progress } from "./progress.ts";
 
@@ -38,6 +39,8 @@ export async function kafkaCeiling(options: {
   timeoutMs: number;
   pids: Record<string, number>;
 }): Promise<KafkaCeilingResult> {
+  // Compressed variants: the same codecs as the worker's.
+  registerCompressionCodecs();
   const kafka = new Kafka({ clientId: "kes-bench-kafka-ceiling", brokers: [...options.brokers], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({
     groupId: options.groupId,

@@ -8,7 +8,8 @@ import { once } from "node:events";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { makeRecord } from "./data.ts";
 import { fmt, progress } from "./progress.ts";
-import type { Variant } from "./settings.ts";
+import { registerCompressionCodecs } from "../../src/source/compression.ts";
+import { codecOf, type Variant } from "./settings.ts";
 
 export type ProducerKind = "kcat" | "kafkajs";
 
@@ -45,6 +46,8 @@ interface OpenOptions {
   readonly partitions: number;
   /** How long the producer may wait to fill a batch: high for throughput, low for latency. */
   readonly lingerMs: number;
+  /** Its batches are compressed with the variant's codec (`json-lz4`...). */
+  readonly variant: Variant;
 }
 
 function kcatProducer(options: OpenOptions): LineProducer {
@@ -53,7 +56,7 @@ function kcatProducer(options: OpenOptions): LineProducer {
     "-X", `linger.ms=${String(options.lingerMs)}`,
     "-X", "batch.size=1000000",
     "-X", "queue.buffering.max.kbytes=262144",
-    "-X", "compression.codec=none",
+    "-X", `compression.codec=${codecOf(options.variant)}`,
   ], { stdio: ["pipe", "ignore", "pipe"] });
   const stderr: string[] = [];
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => { stderr.push(chunk); });
@@ -82,10 +85,19 @@ function kcatProducer(options: OpenOptions): LineProducer {
   };
 }
 
+const KAFKAJS_CODECS = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+} as const;
+
 /** Keeps several sends in flight: one at a time, kafkajs would wait a round trip per chunk. */
 const KAFKAJS_IN_FLIGHT = 4;
 
 async function kafkajsProducer(options: OpenOptions): Promise<LineProducer> {
+  registerCompressionCodecs();
   const kafka = new Kafka({ clientId: "kes-bench-producer", brokers: [...options.brokers], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
@@ -98,7 +110,7 @@ async function kafkajsProducer(options: OpenOptions): Promise<LineProducer> {
       if (failure !== undefined) throw failure;
       const messages = lines.map((value) => ({ value, partition: next++ % options.partitions }));
       const sent: Promise<void> = producer
-        .send({ topic: options.topic, messages, acks: 1, compression: CompressionTypes.None })
+        .send({ topic: options.topic, messages, acks: 1, compression: KAFKAJS_CODECS[codecOf(options.variant)] })
         .then(() => undefined, (error: unknown) => { failure ??= error instanceof Error ? error : new Error(String(error)); })
         .finally(() => { inFlight.delete(sent); });
       inFlight.add(sent);

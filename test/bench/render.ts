@@ -22,7 +22,14 @@ export function ceilingRates(samples: readonly (readonly [number, number])[]): [
   return rates;
 }
 
-export const COLORS: Record<Variant, string> = { json: "#1f6fb4", text: "#d0542c" };
+export const COLORS: Record<Variant, string> = {
+  json: "#1f6fb4",
+  text: "#d0542c",
+  "json-gzip": "#2a9d55",
+  "json-snappy": "#8e44ad",
+  "json-lz4": "#c9a227",
+  "json-zstd": "#5d6d7e",
+};
 
 /** The chart of the worker runs of a report: throughput and lag over time, ceiling dashed. */
 export function writeWorkerChart(report: Pick<BenchReport, "variants" | "settings">, outputDir: string): ReturnType<typeof writeChart> {

@@ -15,6 +15,7 @@ import type { ProfileSummary } from "./profile.ts";
 import { WORKER_ENTRY, WORKER_NODE_FLAGS } from "../support/worker.ts";
 import { profileMarkdown } from "./profile.ts";
 import { fmt } from "./progress.ts";
+import type { DecodeCost } from "./decode-cost.ts";
 import type { BenchSettings, Variant } from "./settings.ts";
 import type { WorkerRunResult } from "./worker-run.ts";
 
@@ -29,6 +30,8 @@ export interface VariantResult {
   readonly worker: WorkerRunResult;
   readonly naive: NaiveResult;
   readonly latency: LatencyResult | undefined;
+  /** Compressed variants: decompressing their batches alone (test/bench/decode-cost.ts). */
+  readonly decode?: DecodeCost | undefined;
   readonly ratios: {
     readonly workerToEsCeiling: number;
     readonly workerToKafkaCeiling: number;
@@ -203,6 +206,8 @@ export function reportMarkdown(report: BenchReport): string {
     row("Average record value, bytes", variants, (v) => fmt(v.averageValueBytes)),
     row(`Produce (${variants[0]?.produce.producer ?? "?"}), rec/s`, variants, (v) => rate(v.produce.recordsPerSecond)),
     row("**Kafka ceiling** (kafkajs consume-only), rec/s", variants, (v) => rate(v.kafkaCeiling.recordsPerSecond)),
+    row("Batch decompression (one thread), µs/record, MiB/s, compressed size", variants, (v) =>
+      v.decode === undefined ? "none" : `${v.decode.codec}: ${v.decode.microsPerRecord.toFixed(2)} µs, ${v.decode.mibPerSecond.toFixed(0)} MiB/s, ${(v.decode.ratio * 100).toFixed(0)}%`),
     row("Kafka ceiling, MiB/s of values", variants, (v) => mibps(v.kafkaCeiling.valueBytes, v.kafkaCeiling.seconds)),
     row("**Elasticsearch ceiling** (direct bulk), rec/s", variants, (v) => rate(v.esCeiling.recordsPerSecond)),
     row("ES ceiling, MiB/s of bulk bodies", variants, (v) => mibps(v.esCeiling.bodyBytes, v.esCeiling.seconds)),

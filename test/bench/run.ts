@@ -37,7 +37,8 @@ import {
   settle,
   topicRecords,
 } from "./servers.ts";
-import { loadSettings, type BenchSettings, type Variant } from "./settings.ts";
+import { decodeCost } from "./decode-cost.ts";
+import { codecOf, loadSettings, type BenchSettings, type Variant } from "./settings.ts";
 import { runWorkerBacklog } from "./worker-run.ts";
 
 /** kafkajs 2.2.4 trips Node's negative-timeout warning on every connection (its issue 1751): noise here. */
@@ -193,10 +194,15 @@ async function benchVariant(
     await settled("the latency run");
   }
 
+  const codec = codecOf(variant);
+  const decode = codec === "none" ? undefined : await decodeCost(codec, settings.recordBytes);
+  if (decode !== undefined) progress.log(`${tag("decode")} ${codec}: ${decode.microsPerRecord.toFixed(2)} µs/record, ${decode.mibPerSecond.toFixed(0)} MiB/s`);
+
   return {
     variant,
     topic,
     records: n,
+    decode,
     averageValueBytes: produced.bytes / n,
     produce: produced,
     kafkaCeiling: kafka,

@@ -5,8 +5,19 @@
 import os from "node:os";
 import path from "node:path";
 
-export type Variant = "json" | "text";
+/** The payload (`json` log events or `text` lines); `json-<codec>`: json in batches the producer compressed. */
+export type Codec = "gzip" | "snappy" | "lz4" | "zstd";
+export type Variant = "json" | "text" | `json-${Codec}`;
+export const CODECS: readonly Codec[] = ["gzip", "snappy", "lz4", "zstd"];
+/** Measured by default; the compressed variants on request (BENCH_VARIANTS=json,json-lz4,...). */
 export const VARIANTS: readonly Variant[] = ["json", "text"];
+export const ALL_VARIANTS: readonly Variant[] = [...VARIANTS, ...CODECS.map((c): Variant => `json-${c}`)];
+
+/** The compression codec of a variant's batches, or "none". */
+export function codecOf(variant: Variant): Codec | "none" {
+  const codec = CODECS.find((c) => variant === `json-${c}`);
+  return codec ?? "none";
+}
 
 export interface BenchSettings {
   /** Records per variant in the backlog (BENCH_RECORDS). */
@@ -57,8 +68,8 @@ export function parseVariants(raw: string | undefined): Variant[] {
   if (raw === undefined || raw.trim() === "") return [...VARIANTS];
   const out: Variant[] = [];
   for (const part of raw.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
-    const variant = VARIANTS.find((v) => v === part);
-    if (variant === undefined) throw new Error(`BENCH_VARIANTS: unknown variant "${part}" (known: ${VARIANTS.join(", ")})`);
+    const variant = ALL_VARIANTS.find((v) => v === part);
+    if (variant === undefined) throw new Error(`BENCH_VARIANTS: unknown variant "${part}" (known: ${ALL_VARIANTS.join(", ")})`);
     if (!out.includes(variant)) out.push(variant);
   }
   if (out.length === 0) throw new Error("BENCH_VARIANTS names no variant");
