@@ -38,6 +38,8 @@ interface StormSample {
   readonly proxyRequestsPerSecond: number;
   readonly bulkSecondsSum: number;
   readonly bulkCount: number;
+  /** The worker's V8 heap in use (MiB). */
+  readonly heapMiB: number;
 }
 
 interface PhaseSummary {
@@ -48,6 +50,7 @@ interface PhaseSummary {
   readonly indexedPerSecond: number;
   readonly proxyRequestsPerSecond: number;
   readonly meanBulkSeconds: number;
+  readonly peakHeapMiB: number;
 }
 
 const sum = (text: string, name: string): number => metricValues(text, name).reduce((a, v) => a + v.value, 0);
@@ -79,6 +82,7 @@ async function stormRun(label: string, es: Client, proxy: EsFaultProxy, topic: s
         proxyRequestsPerSecond: (proxy.stats.bulkRequests - lastProxy) / Math.max(0.001, elapsed / 1000 - previousT),
         bulkSecondsSum: sum(text, "kafka_es_transfer_bulk_request_duration_seconds_sum"),
         bulkCount: sum(text, "kafka_es_transfer_bulk_request_duration_seconds_count"),
+        heapMiB: sum(text, "nodejs_heap_size_used_bytes") / 2 ** 20,
       });
       lastProxy = proxy.stats.bulkRequests;
       progress.update(`[storm ${label}] ${phase} ${fmt(indexed)}/${fmt(count)} limit ${String(samples.at(-1)?.limit)} in flight ${String(samples.at(-1)?.inFlight)}`);
@@ -122,16 +126,17 @@ function summarise(samples: readonly StormSample[]): PhaseSummary[] {
       indexedPerSecond: (last.indexed - before.indexed) / seconds,
       proxyRequestsPerSecond: inPhase.reduce((a, s) => a + s.proxyRequestsPerSecond, 0) / inPhase.length,
       meanBulkSeconds: requests > 0 ? (last.bulkSecondsSum - before.bulkSecondsSum) / requests : Number.NaN,
+      peakHeapMiB: Math.max(...inPhase.map((s) => s.heapMiB)),
     });
   }
   return out;
 }
 
 function markdown(runs: Record<string, StormSample[]>, heading: string): string {
-  const lines = [`# ${heading}`, "", "| run | phase | seconds | mean limit | max in flight | indexed/s | bulk requests/s at ES | mean bulk s |", "|---|---|--:|--:|--:|--:|--:|--:|"];
+  const lines = [`# ${heading}`, "", "| run | phase | seconds | mean limit | max in flight | indexed/s | bulk requests/s at ES | mean bulk s | peak heap MiB |", "|---|---|--:|--:|--:|--:|--:|--:|--:|"];
   for (const [label, samples] of Object.entries(runs)) {
     for (const p of summarise(samples)) {
-      lines.push(`| ${label} | ${p.phase} | ${p.seconds.toFixed(0)} | ${p.meanLimit.toFixed(2)} | ${String(p.maxInFlight)} | ${fmt(p.indexedPerSecond)} | ${p.proxyRequestsPerSecond.toFixed(1)} | ${p.meanBulkSeconds.toFixed(3)} |`);
+      lines.push(`| ${label} | ${p.phase} | ${p.seconds.toFixed(0)} | ${p.meanLimit.toFixed(2)} | ${String(p.maxInFlight)} | ${fmt(p.indexedPerSecond)} | ${p.proxyRequestsPerSecond.toFixed(1)} | ${p.meanBulkSeconds.toFixed(3)} | ${p.peakHeapMiB.toFixed(0)} |`);
     }
   }
   lines.push("", "Per second (t, phase, limit, in flight, indexed, bulk requests/s at ES):", "");
