@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { countDocuments, distinctValues, fieldStats } from "../support/elasticsearch.ts";
-import { sleep } from "../support/env.ts";
+import { sleep, waitFor } from "../support/env.ts";
 import { committedOffsets, createTopics, produceOverTime, testKafka, waitForCommittedAtEnd } from "../support/kafka.ts";
 import { WorkerProcess, withWorkers } from "../support/worker.ts";
 import { suiteFixture } from "../support/fixture.ts";
@@ -68,8 +68,12 @@ describe("rebalance", () => {
         const bShare = worker.logsWith("partitions assigned").at(-1);
         t.diagnostic(`after B joined: A has ${String(aShare.assigned)}, B has ${String(bShare?.assigned)} partitions`);
         assert.equal(Number(aShare.assigned) + Number(bShare?.assigned), PARTITIONS);
-        await sleep(6_000);
-        const bIndexed = await worker.metric("kafka_es_transfer_records_indexed_total");
+        // B must do part of the work before it leaves: wait for its first indexed records
+        // (bounded) rather than a fixed pause, which a loaded machine can outlast.
+        const bIndexed = await waitFor("B's first indexed records", async () => {
+          const indexed = await worker.metric("kafka_es_transfer_records_indexed_total");
+          return indexed > 0 ? indexed : undefined;
+        }, 45_000, 500).catch(() => 0);
         if (bIndexed === 0) t.diagnostic(`B:\n${worker.tail(60)}\nA:\n${a.tail(40)}`);
         assert.ok(bIndexed > 0, "B did part of the work before leaving");
         const exit = await worker.stop(45_000);

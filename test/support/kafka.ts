@@ -33,11 +33,20 @@ export interface ProducedRecord {
 }
 
 /**
+ * The tests' producer: idempotent, so that a send kafkajs retries after a retriable
+ * error (a leader not yet elected right after topic creation, a timeout under load)
+ * never writes a chunk twice; the tests compare exact counts.
+ */
+function testProducer(): Producer {
+  return testKafka().producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+}
+
+/**
  * Produces records in chunks with acks from all replicas; `make(i)` builds record i.
  * Records are spread round-robin over partitions unless `make` picks one.
  */
 export async function produce(topic: string, count: number, make: (i: number) => ProducedRecord, partitions?: number, chunk = 2_000): Promise<void> {
-  const producer: Producer = testKafka().producer({ allowAutoTopicCreation: false });
+  const producer = testProducer();
   await producer.connect();
   try {
     for (let start = 0; start < count; start += chunk) {
@@ -145,7 +154,7 @@ export async function recordsPerPartition(admin: Admin, topic: string): Promise<
  * something happens (a rebalance, an outage) while records keep arriving.
  */
 export async function produceOverTime(topic: string, count: number, durationMs: number, make: (i: number) => ProducedRecord, partitions?: number, chunk = 1_000): Promise<void> {
-  const producer: Producer = testKafka().producer({ allowAutoTopicCreation: false });
+  const producer = testProducer();
   await producer.connect();
   const started = Date.now();
   try {

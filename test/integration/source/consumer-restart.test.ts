@@ -52,7 +52,7 @@ void describe("source: kafkajs crashes and restarts its consumer", () => {
 
     // And the records do flow once the sink takes them.
     rig.setSink("ack");
-    await waitFor("every record acknowledged", () => (new Set(rig.acked).size === 3_000 ? true : undefined), 60_000, 200);
+    await waitFor("every record acknowledged", () => (new Set(rig.acked).size === 3_000 ? true : undefined), 120_000, 200);
   });
 
   void test("item 2: an offset acknowledged during the restart reaches the broker", async (t) => {
