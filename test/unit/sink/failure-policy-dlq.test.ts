@@ -2,16 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError } from "../../../src/errors.ts";
 import type { DeadLetterRecord } from "../../../src/sink/dead-letter.ts";
-import { createFailurePolicy, type Rejection } from "../../../src/sink/failure-policy.ts";
-import { record, recorder } from "./fixtures.ts";
+import { createFailurePolicy } from "../../../src/sink/failure-policy.ts";
+import { parsingRejection as rejection, recorder } from "./fixtures.ts";
 
-const rejection: Rejection = {
-  record: record(42, '{"n":"not a number"}', "orders"),
-  action: { op: "index", index: "orders", id: "orders-0-42", source: '{"n":"not a number"}' },
-  status: 400,
-  errorType: "document_parsing_exception",
-  reason: "failed to parse field [n]",
-};
 const retry = { retryInitialMs: 10, retryMaxMs: 100 };
 const noSleep = (): Promise<void> => Promise.resolve();
 

@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { RecordRejectedError } from "../../../src/errors.ts";
-import { createFailurePolicy, rejectionEvent, type Rejection } from "../../../src/sink/failure-policy.ts";
-import { record, recorder } from "./fixtures.ts";
+import { createFailurePolicy, rejectionEvent } from "../../../src/sink/failure-policy.ts";
+import { parsingRejection as rejection, record, recorder } from "./fixtures.ts";
 
-const rejection: Rejection = {
-  record: record(42, '{"n":"not a number"}', "orders"),
-  action: { op: "index", index: "orders", id: "orders-0-42", source: '{"n":"not a number"}' },
-  status: 400,
-  errorType: "document_parsing_exception",
-  reason: "failed to parse field [n]",
-};
 const signal = new AbortController().signal;
 
 describe("failure policy", () => {

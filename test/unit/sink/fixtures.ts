@@ -2,6 +2,7 @@
 import type { BulkAction, PendingDocument } from "../../../src/pipeline/document.ts";
 import type { KafkaRecord } from "../../../src/pipeline/record.ts";
 import type { BulkItemResult, BulkResponseBody } from "../../../src/sink/bulk-response.ts";
+import type { Rejection } from "../../../src/sink/failure-policy.ts";
 import type { SinkLogger, SinkObserver } from "../../../src/sink/observer.ts";
 import { seededRandom } from "../../support/prng.ts";
 
@@ -98,3 +99,12 @@ export function recorder(): { observer: SinkObserver; logger: SinkLogger; record
   const logger: SinkLogger = { debug: on("log.debug"), info: on("log.info"), warn: on("log.warn"), error: on("log.error") };
   return { observer, logger, recorded: { calls, count: (m) => calls.filter((c) => c.method === m).length } };
 }
+
+/** A record Elasticsearch refused for its content: what every failure policy is handed. */
+export const parsingRejection: Rejection = {
+  record: record(42, '{"n":"not a number"}', "orders"),
+  action: { op: "index", index: "orders", id: "orders-0-42", source: '{"n":"not a number"}' },
+  status: 400,
+  errorType: "document_parsing_exception",
+  reason: "failed to parse field [n]",
+};
