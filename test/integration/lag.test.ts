@@ -115,7 +115,13 @@ describe("consumer lag", () => {
           const got = PER_PARTITION.map((name) => `${name}: ${JSON.stringify(sorted(partitionSeries(scrape, name, topic).keys()))}`);
           throw new Error(`${String(error)}; ${worker.name} owns ${JSON.stringify(mine)} but exposes ${got.join(", ")}`);
         });
-        const scrape = await worker.scrape();
+        // The lag gauge follows the brokers on the monitor's interval: the commit that
+        // ended the backlog shows at the next poll, so wait (bounded) for it.
+        const caughtUp = (scrape: string): boolean => [...partitionSeries(scrape, LAG, topic).values()].every((v) => v === 0);
+        const scrape = await waitFor(`${worker.name}'s lag gauge to follow the commit`, async () => {
+          const latest = await worker.scrape();
+          return caughtUp(latest) ? latest : undefined;
+        }, 15_000, 500).catch(() => worker.scrape());
         for (const [p, v] of partitionSeries(scrape, LAG, topic)) assert.equal(v, 0, `${worker.name}: lag of partition ${String(p)} after catching up`);
       }
       const union = new Set([...partitionSeries(await wa.scrape(), LAG, topic).keys(), ...partitionSeries(await wb.scrape(), LAG, topic).keys()]);
