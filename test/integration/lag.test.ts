@@ -55,8 +55,10 @@ describe("consumer lag", () => {
         committed: await committedOffsets(admin, groupId, topic),
       }));
       for (const { partition, high, low } of ends) {
+        // The worker may commit where it starts (the log start: it fixes a new group's
+        // position), never past it: nothing was acknowledged.
         const done = committed.get(partition) ?? -1n;
-        assert.equal(done, -1n, "nothing committed while Elasticsearch is down");
+        assert.ok(done === -1n || done === BigInt(low), `partition ${String(partition)}: committed ${String(done)} while Elasticsearch is down (log start ${low})`);
         assert.equal(lag.get(partition), Number(BigInt(high) - BigInt(low)), `gauge == end - start for partition ${String(partition)}`);
       }
       // Everything was fetched and waits for Elasticsearch.
