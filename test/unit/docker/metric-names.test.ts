@@ -95,6 +95,7 @@ describe("alerts.yml", () => {
       "KafkaEsTransferRecordsSkipped",
       "KafkaEsTransferBulkFailureRate",
       "KafkaEsTransferElasticsearchUnreachable",
+      "KafkaEsTransferRecordsLostToRetention",
     ]) {
       assert.ok(alerts.includes(name), `alert ${name} exists`);
     }
