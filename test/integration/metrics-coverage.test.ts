@@ -22,6 +22,7 @@ const EVENT_ONLY = new Set([
   "kafka_es_transfer_records_retried_total",
   "kafka_es_transfer_errors_total",
   "kafka_es_transfer_operator_errors_total",
+  "kafka_es_transfer_records_lost_to_retention_total",
 ]);
 
 describe("metrics coverage", () => {
