@@ -4,13 +4,15 @@
  * Stopping runs in reverse: stop fetching, drain, commit, leave the group.
  */
 import { createRequire } from "node:module";
+import type { Client } from "@elastic/elasticsearch";
+import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.ts";
 import { describeError, TransferError } from "./errors.ts";
 import { composeKafka, kafkaFailureContext } from "./compose/kafka.ts";
 import { preflight } from "./compose/preflight.ts";
 import { readerOptions } from "./compose/reader.ts";
-import { composeSink } from "./compose/sink.ts";
+import { composeSink, type SinkParts } from "./compose/sink.ts";
 import { installConfiguredTemplates } from "./compose/templates.ts";
 import { BoundedQueue } from "./pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "./pipeline/record.ts";
@@ -21,7 +23,7 @@ import { KafkaReader } from "./source/kafka-reader.ts";
 import { LagMonitor } from "./source/lag-monitor.ts";
 import { TelemetryServer } from "./telemetry/http-server.ts";
 import { LoopWatchdog } from "./telemetry/loop-watchdog.ts";
-import { createMetrics } from "./telemetry/metrics.ts";
+import { createMetrics, type TransferMetrics } from "./telemetry/metrics.ts";
 import { readerObserver } from "./telemetry/reader-observer.ts";
 import { metricsObserver } from "./telemetry/sink-observer.ts";
 import { combineChecks } from "./telemetry/probe.ts";
@@ -43,20 +45,14 @@ const ES_PROBE_MS = 5_000;
 // Kept here for the callers that import it from the composition root.
 export { topicPattern } from "./compose/reader.ts";
 
-export async function startApp(config: Config, logger: Logger): Promise<App> {
-  // TLS, credentials and ACLs first: a misconfiguration ends the start with one clear line.
-  await preflight(config, logger);
-  const metrics = createMetrics({ version: VERSION });
-  const watchdog = new LoopWatchdog({ staleAfterMs: Math.max(60_000, config.kafka.sessionTimeoutMs * 2) });
+interface Telemetry {
+  readonly metrics: TransferMetrics;
+  readonly watchdog: LoopWatchdog;
+}
 
-  // The Kafka client first: the consumer and the dead-letter producer share it.
-  const kafka = composeKafka(config, logger);
-  // Then the sink: the client, the decoder and the workers that drain the queue.
-  const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
-  const sinkAbort = new AbortController();
-  const { es, workers, deadLetters } = composeSink(config, { queue, kafka, observer: metricsObserver(metrics), logger, signal: sinkAbort.signal });
-
-  // Then the source.
+/** The source: the checkpointer, the Kafka reader and the lag monitor beside it. */
+function composeSource(config: Config, kafka: Kafka, queue: BoundedQueue<QueuedRecord>, telemetry: Telemetry, logger: Logger) {
+  const { metrics, watchdog } = telemetry;
   const checkpointer = new Checkpointer();
   const reader = new KafkaReader(
     kafka,
@@ -77,31 +73,61 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       for (const l of lags) metrics.setConsumerLag(l.topic, l.partition, l.lag);
     },
   );
-
-  // Telemetry: gauges that mirror state, the Elasticsearch probe, the HTTP endpoints.
-  let esReachable = { ok: false, reason: "Elasticsearch not probed yet" } as { ok: boolean; reason?: string };
-  const probeElasticsearch = async (): Promise<void> => {
-    esReachable = await elasticsearchReachable(es, Math.min(5_000, config.elasticsearch.requestTimeoutMs), config.elasticsearch.nodes);
-    metrics.setElasticsearchUp(esReachable.ok);
-  };
   // Gauges that mirror internal state are read when Prometheus asks, not on a timer.
   metrics.beforeScrape(() => {
     metrics.setQueue(queue.outstanding, queue.outstandingBytes);
     for (const p of checkpointer.snapshot()) metrics.setPendingRecords(p.topic, p.partition, p.pending);
   });
-  const esTimer = setInterval(() => {
-    void probeElasticsearch();
-  }, ES_PROBE_MS);
+  return { reader, lagMonitor };
+}
 
+/** Elasticsearch's reachability, probed on a timer for /readyz and the `elasticsearch_up` gauge. */
+class ElasticsearchProbe {
+  #state: { ok: boolean; reason?: string } = { ok: false, reason: "Elasticsearch not probed yet" };
+  readonly #timer: NodeJS.Timeout;
+  readonly #es: Client;
+  readonly #config: Config;
+  readonly #metrics: TransferMetrics;
+
+  constructor(es: Client, config: Config, metrics: TransferMetrics) {
+    this.#es = es;
+    this.#config = config;
+    this.#metrics = metrics;
+    this.#timer = setInterval(() => {
+      void this.probe();
+    }, ES_PROBE_MS);
+  }
+
+  get ok(): boolean {
+    return this.#state.ok;
+  }
+
+  get reason(): string {
+    return this.#state.reason ?? "Elasticsearch unreachable";
+  }
+
+  async probe(): Promise<void> {
+    const { requestTimeoutMs, nodes } = this.#config.elasticsearch;
+    this.#state = await elasticsearchReachable(this.#es, Math.min(5_000, requestTimeoutMs), nodes);
+    this.#metrics.setElasticsearchUp(this.#state.ok);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** The HTTP endpoints: /metrics, /healthz (the loops turn), /readyz (joined and Elasticsearch reachable). */
+async function startTelemetryServer(config: Config, telemetry: Telemetry, joined: () => boolean, esProbe: ElasticsearchProbe, logger: Logger) {
   const server = new TelemetryServer({
     host: config.telemetry.metricsHost,
     port: config.telemetry.metricsPort,
-    metrics,
-    health: () => watchdog.check(),
+    metrics: telemetry.metrics,
+    health: () => telemetry.watchdog.check(),
     readiness: () =>
       combineChecks([
-        { name: "kafka", ok: () => reader.joined, reason: "not a member of the consumer group (joining or rebalancing)" },
-        { name: "elasticsearch", ok: () => esReachable.ok, reason: esReachable.reason ?? "Elasticsearch unreachable" },
+        { name: "kafka", ok: joined, reason: "not a member of the consumer group (joining or rebalancing)" },
+        { name: "elasticsearch", ok: () => esProbe.ok, reason: esProbe.reason },
       ]),
     onError: (error) => {
       logger.warn({ err: describeError(error) }, "telemetry request failed");
@@ -109,56 +135,100 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   const { port } = await server.start();
   logger.info({ metricsPort: port, host: config.telemetry.metricsHost }, `metrics on http://${config.telemetry.metricsHost}:${String(port)}/metrics`);
-  await probeElasticsearch();
-  if (!esReachable.ok) logger.warn({ reason: esReachable.reason }, "Elasticsearch not reachable yet; records will wait in the queue");
+  return { server, port };
+}
 
+/** What stopping closes, in order: stop fetching, drain, stop the sink, commit and leave, close the rest. */
+interface Running {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly queue: BoundedQueue<QueuedRecord>;
+  readonly reader: KafkaReader;
+  readonly lagMonitor: LagMonitor;
+  readonly sink: SinkParts;
+  readonly sinkAbort: AbortController;
+  readonly esProbe: ElasticsearchProbe;
+  readonly server: TelemetryServer;
+}
+
+/**
+ * Drains within the deadline; what is still unacknowledged then is simply fetched again
+ * by whoever owns the partition next. After a fatal error the workers no longer drain
+ * anything: commit what is done and leave.
+ */
+async function shutDown(running: Running, reason: string, fatal: Error | undefined): Promise<void> {
+  const { config, logger, queue, reader, sink } = running;
+  logger.info({ reason, outstanding: queue.outstanding }, "stopping");
+  reader.pauseForShutdown();
+  if (fatal === undefined) {
+    const deadline = AbortSignal.timeout(config.shutdown.drainTimeoutMs);
+    await queue.drained(deadline);
+    if (deadline.aborted) logger.warn({ outstanding: queue.outstanding }, "drain deadline reached; the rest will be redelivered");
+  }
+  running.sinkAbort.abort();
+  await sink.workers.stop();
+  await sink.deadLetters?.close();
+  await reader.stop();
+  await running.lagMonitor.stop();
+  running.esProbe.stop();
+  await running.server.close().catch(() => undefined);
+  await sink.es.close().catch(() => undefined);
+  logger.info({ reason }, "stopped");
+}
+
+/** Stop once (by request or on the first fatal error) and settle `finished` with how it ended. */
+function lifecycle(running: Running): Pick<App, "stop" | "finished"> {
   let resolveFinished: (outcome: AppOutcome) => void = () => undefined;
   const finished = new Promise<AppOutcome>((resolve) => {
     resolveFinished = resolve;
   });
-
   let stopping: Promise<void> | undefined;
   let fatal: Error | undefined;
   const stop = (reason: string): Promise<void> => {
-    stopping ??= (async () => {
-      logger.info({ reason, outstanding: queue.outstanding }, "stopping");
-      reader.pauseForShutdown();
-      // Drain within the deadline; what is still unacknowledged then is simply
-      // fetched again by whoever owns the partition next. After a fatal error the
-      // workers no longer drain anything: commit what is done and leave.
-      if (fatal === undefined) {
-        const deadline = AbortSignal.timeout(config.shutdown.drainTimeoutMs);
-        await queue.drained(deadline);
-        if (deadline.aborted) logger.warn({ outstanding: queue.outstanding }, "drain deadline reached; the rest will be redelivered");
-      }
-      sinkAbort.abort();
-      await workers.stop();
-      await deadLetters?.close();
-      await reader.stop();
-      await lagMonitor.stop();
-      clearInterval(esTimer);
-      await server.close().catch(() => undefined);
-      await es.close().catch(() => undefined);
-      logger.info({ reason }, "stopped");
+    stopping ??= shutDown(running, reason, fatal).then(() => {
       resolveFinished(fatal === undefined ? { kind: "stopped" } : { kind: "failed", error: fatal });
-    })();
+    });
     return stopping;
   };
-
   const failWith = (error: Error): void => {
     if (stopping) return;
     fatal = error;
-    logger.error({ err: describeError(error) }, "fatal error; stopping");
+    running.logger.error({ err: describeError(error) }, "fatal error; stopping");
     void stop("fatal error");
   };
-  void workers.fatal.then((error: TransferError) => {
+  void running.sink.workers.fatal.then((error: TransferError) => {
     failWith(error);
   });
-  reader.onFatal(failWith);
+  running.reader.onFatal(failWith);
+  return { stop, finished };
+}
 
+export async function startApp(config: Config, logger: Logger): Promise<App> {
+  // TLS, credentials and ACLs first: a misconfiguration ends the start with one clear line.
+  await preflight(config, logger);
+  const telemetry: Telemetry = {
+    metrics: createMetrics({ version: VERSION }),
+    watchdog: new LoopWatchdog({ staleAfterMs: Math.max(60_000, config.kafka.sessionTimeoutMs * 2) }),
+  };
+
+  // The Kafka client first: the consumer and the dead-letter producer share it.
+  const kafka = composeKafka(config, logger);
+  // Then the sink: the client, the decoder and the workers that drain the queue.
+  const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
+  const sinkAbort = new AbortController();
+  const sink = composeSink(config, { queue, kafka, observer: metricsObserver(telemetry.metrics), logger, signal: sinkAbort.signal });
+  // Then the source.
+  const { reader, lagMonitor } = composeSource(config, kafka, queue, telemetry, logger);
+
+  const esProbe = new ElasticsearchProbe(sink.es, config, telemetry.metrics);
+  const { server, port } = await startTelemetryServer(config, telemetry, () => reader.joined, esProbe, logger);
+  await esProbe.probe();
+  if (!esProbe.ok) logger.warn({ reason: esProbe.reason }, "Elasticsearch not reachable yet; records will wait in the queue");
+
+  const { stop, finished } = lifecycle({ config, logger, queue, reader, lagMonitor, sink, sinkAbort, esProbe, server });
   try {
     // Before anything is fetched: the first document must create its index under the template.
-    await installConfiguredTemplates(config, es, logger);
+    await installConfiguredTemplates(config, sink.es, logger);
     await reader.start();
   } catch (error) {
     await stop("start failed");

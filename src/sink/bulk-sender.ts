@@ -134,13 +134,135 @@ function sortOutcomes(documents: readonly PendingDocument[], outcomes: readonly 
  */
 export function createBulkSender(deps: BulkSenderDeps): BulkSend {
   validateRetryOptions(deps.retry);
-  const observer = deps.observer ?? noopObserver;
-  const logger = deps.logger ?? noopLogger;
-  const random = deps.random ?? Math.random;
-  const sleep = deps.sleep ?? abortableSleep;
-  const now = deps.now ?? (() => performance.now());
+  const sender = new BulkSender(deps);
+  return (documents, signal) => sender.send(documents, signal);
+}
 
-  const settleAsIndexed = (documents: readonly PendingDocument[], round: Round): void => {
+/** One request's figures, for the log lines of its retries. */
+interface RequestFacts {
+  readonly documents: number;
+  readonly bytes: number;
+  readonly attempt: number;
+}
+
+class BulkSender {
+  readonly #deps: BulkSenderDeps;
+  readonly #observer: SinkObserver;
+  readonly #logger: SinkLogger;
+  readonly #random: () => number;
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly #now: () => number;
+
+  constructor(deps: BulkSenderDeps) {
+    this.#deps = deps;
+    this.#observer = deps.observer ?? noopObserver;
+    this.#logger = deps.logger ?? noopLogger;
+    this.#random = deps.random ?? Math.random;
+    this.#sleep = deps.sleep ?? abortableSleep;
+    this.#now = deps.now ?? (() => performance.now());
+  }
+
+  async send(documents: readonly PendingDocument[], signal: AbortSignal): Promise<SendResult> {
+    const round: Round = { signal, unsettled: documents.length };
+    const sendable: PendingDocument[] = [];
+    let interrupt: Interrupt | undefined;
+    for (const document of documents) {
+      const problem = invalidAction(document.action);
+      if (problem === undefined) {
+        sendable.push(document);
+      } else {
+        interrupt = await this.#reject(document, { status: undefined, errorType: "invalid_action", reason: problem }, round);
+        if (interrupt !== undefined) break;
+      }
+    }
+    interrupt ??= await this.#settle(sendable, round);
+    if (interrupt?.kind === "stopped") return { kind: "stopped", error: interrupt.error, unsettled: round.unsettled };
+    if (round.unsettled > 0) return { kind: "aborted", unsettled: round.unsettled };
+    return { kind: "settled" };
+  }
+
+  /** Sends `initial` (and then its failed part) until settled or interrupted. */
+  async #settle(initial: readonly PendingDocument[], round: Round): Promise<Interrupt | undefined> {
+    let pending = initial;
+    let attempt = 0;
+    while (pending.length > 0) {
+      if (round.signal.aborted) return ABORTED;
+      const body = buildBulkBody(pending);
+      const facts: RequestFacts = { documents: pending.length, bytes: body.length, attempt };
+      const started = this.#now();
+      let response: BulkResponseBody;
+      try {
+        response = await this.#deps.bulk(body, round.signal);
+      } catch (error) {
+        this.#observer.bulkCompleted({ outcome: "failed", durationMs: this.#now() - started, documents: pending.length, bytes: facts.bytes });
+        if (isAborted(round.signal)) return ABORTED;
+        if (!isRetriable(error)) return this.#isolateRefused(pending, error, facts, round);
+        await this.#backOffWholeRequest(error, facts, round.signal);
+        attempt++;
+        continue;
+      }
+      const next = await this.#settleResponse(pending, response, { ...facts, durationMs: this.#now() - started }, round);
+      if (next === undefined || "kind" in next) {
+        if (next === undefined && attempt > 0) this.#logger.info({ documents: initial.length, retries: attempt }, "bulk batch settled after retries");
+        return next;
+      }
+      attempt++;
+      await this.#sleep(next.delayMs, round.signal);
+      pending = next.retry;
+    }
+    return undefined;
+  }
+
+  /**
+   * Settles what a response acked or rejected for good; returns what to send again
+   * (after `delayMs`), an interrupt, or undefined when everything is settled.
+   */
+  async #settleResponse(
+    pending: readonly PendingDocument[],
+    response: BulkResponseBody,
+    facts: RequestFacts & { readonly durationMs: number },
+    round: Round,
+  ): Promise<Interrupt | { readonly retry: PendingDocument[]; readonly delayMs: number } | undefined> {
+    const sorted = sortOutcomes(pending, classifyResponse(pending.map((d) => d.action), response));
+    const { indexed, retry, rejected } = sorted;
+    const outcome: BulkOutcome = retry.length > 0 ? "retry" : rejected.length > 0 ? "partial" : "success";
+    this.#observer.bulkCompleted({ outcome, durationMs: facts.durationMs, documents: pending.length, bytes: facts.bytes });
+
+    this.#settleAsIndexed(indexed, round);
+    const interrupt = await this.#rejectAll(
+      rejected.map(([document, item]) => [document, { status: item.status, errorType: item.errorType, reason: item.detail }]),
+      round,
+    );
+    if (interrupt !== undefined) return interrupt;
+    if (retry.length === 0) return undefined;
+    const delayMs = backoffDelay(facts.attempt, this.#deps.retry, this.#random);
+    this.#reportItemRetries(sorted, { documents: pending.length, attempt: facts.attempt + 1, delayMs });
+    return { retry, delayMs };
+  }
+
+  /** A request refused for its content: halve it until the refused document is alone, then reject that one. */
+  async #isolateRefused(pending: readonly PendingDocument[], error: unknown, facts: RequestFacts, round: Round): Promise<Interrupt | undefined> {
+    const status = httpStatus(error);
+    if (pending.length > 1) {
+      const half = Math.ceil(pending.length / 2);
+      this.#logger.warn(
+        { err: describeError(error), status, documents: pending.length, bytes: facts.bytes },
+        "bulk request refused; splitting the batch to isolate the refused documents",
+      );
+      const first = await this.#settle(pending.slice(0, half), round);
+      if (first !== undefined) return first;
+      return this.#settle(pending.slice(half), round);
+    }
+    const [only] = pending;
+    if (only === undefined) return undefined;
+    return this.#reject(
+      only,
+      { status, errorType: status === 413 ? "request_too_large" : `http_${status ?? "error"}`, reason: describeError(error) },
+      round,
+    );
+  }
+
+  #settleAsIndexed(documents: readonly PendingDocument[], round: Round): void {
     if (documents.length === 0) return;
     const byIndex = new Map<string, number>();
     const byTopic = new Map<string, number>();
@@ -152,11 +274,11 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
       round.unsettled--;
       document.ack();
     }
-    observer.documentsIndexed(documents.length, byIndex);
-    for (const [topic, count] of byTopic) observer.recordsSettled(topic, "indexed", count);
-  };
+    this.#observer.documentsIndexed(documents.length, byIndex);
+    for (const [topic, count] of byTopic) this.#observer.recordsSettled(topic, "indexed", count);
+  }
 
-  const applyVerdict = (document: PendingDocument, verdict: FailureVerdict, round: Round): Interrupt | undefined => {
+  #applyVerdict(document: PendingDocument, verdict: FailureVerdict, round: Round): Interrupt | undefined {
     switch (verdict.kind) {
       case "ack":
         round.unsettled--;
@@ -167,43 +289,40 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
       case "leave":
         return round.signal.aborted ? ABORTED : undefined;
     }
-  };
+  }
 
   /**
    * Hands every rejected document to the failure policy at once (a dead-letter writer
    * sends what arrives together in one produce request), then applies the verdicts in
    * order: the first `stop` wins.
    */
-  const rejectAll = async (rejections: readonly Rejected[], round: Round): Promise<Interrupt | undefined> => {
+  async #rejectAll(rejections: readonly Rejected[], round: Round): Promise<Interrupt | undefined> {
     const verdicts = await Promise.all(
       rejections.map(([document, failure]) =>
-        deps.failurePolicy.handle({ record: document.origin, action: document.action, ...failure }, round.signal),
+        this.#deps.failurePolicy.handle({ record: document.origin, action: document.action, ...failure }, round.signal),
       ),
     );
     let interrupt: Interrupt | undefined;
     rejections.forEach(([document], i) => {
       const verdict = verdicts[i];
       if (verdict === undefined || interrupt?.kind === "stopped") return;
-      interrupt = applyVerdict(document, verdict, round) ?? interrupt;
+      interrupt = this.#applyVerdict(document, verdict, round) ?? interrupt;
     });
     return interrupt;
-  };
+  }
 
-  const reject = (document: PendingDocument, failure: Failure, round: Round): Promise<Interrupt | undefined> =>
-    rejectAll([[document, failure]], round);
+  #reject(document: PendingDocument, failure: Failure, round: Round): Promise<Interrupt | undefined> {
+    return this.#rejectAll([[document, failure]], round);
+  }
 
   /** A whole request failed transiently: count, log, and wait out the backoff before sending it again. */
-  const backOffWholeRequest = async (
-    error: unknown,
-    request: { documents: number; bytes: number; attempt: number },
-    signal: AbortSignal,
-  ): Promise<void> => {
+  async #backOffWholeRequest(error: unknown, request: RequestFacts, signal: AbortSignal): Promise<void> {
     const status = httpStatus(error);
     const reason = retryReasonOf(status);
-    observer.documentsRetried(request.documents, reason);
-    if (reason === "blocked") observer.operatorActionNeeded(request.documents, `http_${String(status)}`);
-    const delayMs = backoffDelay(request.attempt, deps.retry, random);
-    logger.warn(
+    this.#observer.documentsRetried(request.documents, reason);
+    if (reason === "blocked") this.#observer.operatorActionNeeded(request.documents, `http_${String(status)}`);
+    const delayMs = backoffDelay(request.attempt, this.#deps.retry, this.#random);
+    this.#logger.warn(
       { err: describeError(error), status, ...request, attempt: request.attempt + 1, delayMs },
       status === 401 || status === 403
         ? `${NOT_AUTHORIZED}; retrying the whole batch`
@@ -211,16 +330,16 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
         ? "bulk request refused for a reason an operator must fix (privileges?); retrying the whole batch"
         : "bulk request failed; retrying the whole batch",
     );
-    await sleep(delayMs, signal);
-  };
+    await this.#sleep(delayMs, signal);
+  }
 
   /** Counts and logs the documents of a response sent again; operator errors get their own line and metric. */
-  const reportItemRetries = (sorted: SortedOutcomes, fields: { documents: number; attempt: number; delayMs: number }): void => {
-    for (const [reason, count] of sorted.retryReasons) observer.documentsRetried(count, reason);
-    for (const [errorType, count] of sorted.blocked) observer.operatorActionNeeded(count, errorType);
+  #reportItemRetries(sorted: SortedOutcomes, fields: { documents: number; attempt: number; delayMs: number }): void {
+    for (const [reason, count] of sorted.retryReasons) this.#observer.documentsRetried(count, reason);
+    for (const [errorType, count] of sorted.blocked) this.#observer.operatorActionNeeded(count, errorType);
     const blocked = sorted.blockedSample;
     if (blocked !== undefined) {
-      logger.error(
+      this.#logger.error(
         { held: sum(sorted.blocked), ...fields, status: blocked.status, errorType: blocked.errorType, reason: blocked.detail },
         isPrivilegeError(blocked)
           ? `${NOT_AUTHORIZED}; holding them and retrying`
@@ -229,93 +348,10 @@ export function createBulkSender(deps: BulkSenderDeps): BulkSend {
     }
     const sample = sorted.sample;
     if (sample !== undefined) {
-      logger.warn(
+      this.#logger.warn(
         { retrying: sorted.retry.length, ...fields, status: sample.status, errorType: sample.errorType, reason: sample.detail },
         "bulk items failed transiently; retrying them",
       );
     }
-  };
-
-  /** Sends `initial` (and then its failed part) until settled or interrupted. */
-  const settle = async (initial: readonly PendingDocument[], round: Round): Promise<Interrupt | undefined> => {
-    let pending = initial;
-    let attempt = 0;
-    while (pending.length > 0) {
-      if (round.signal.aborted) return ABORTED;
-      const body = buildBulkBody(pending);
-      const bytes = body.length;
-      const started = now();
-      let response: BulkResponseBody;
-      try {
-        response = await deps.bulk(body, round.signal);
-      } catch (error) {
-        observer.bulkCompleted({ outcome: "failed", durationMs: now() - started, documents: pending.length, bytes });
-        if (isAborted(round.signal)) return ABORTED;
-        const status = httpStatus(error);
-        if (isRetriable(error)) {
-          await backOffWholeRequest(error, { documents: pending.length, bytes, attempt }, round.signal);
-          attempt++;
-          continue;
-        }
-        if (pending.length > 1) {
-          const half = Math.ceil(pending.length / 2);
-          logger.warn(
-            { err: describeError(error), status, documents: pending.length, bytes },
-            "bulk request refused; splitting the batch to isolate the refused documents",
-          );
-          const first = await settle(pending.slice(0, half), round);
-          if (first !== undefined) return first;
-          return settle(pending.slice(half), round);
-        }
-        const [only] = pending;
-        if (only === undefined) return undefined;
-        return reject(
-          only,
-          { status, errorType: status === 413 ? "request_too_large" : `http_${status ?? "error"}`, reason: describeError(error) },
-          round,
-        );
-      }
-
-      const sorted = sortOutcomes(pending, classifyResponse(pending.map((d) => d.action), response));
-      const { indexed, retry, rejected } = sorted;
-      const outcome: BulkOutcome = retry.length > 0 ? "retry" : rejected.length > 0 ? "partial" : "success";
-      observer.bulkCompleted({ outcome, durationMs: now() - started, documents: pending.length, bytes });
-
-      settleAsIndexed(indexed, round);
-      const interrupt = await rejectAll(
-        rejected.map(([document, item]) => [document, { status: item.status, errorType: item.errorType, reason: item.detail }]),
-        round,
-      );
-      if (interrupt !== undefined) return interrupt;
-      if (retry.length === 0) {
-        if (attempt > 0) logger.info({ documents: initial.length, retries: attempt }, "bulk batch settled after retries");
-        return undefined;
-      }
-      const delayMs = backoffDelay(attempt, deps.retry, random);
-      reportItemRetries(sorted, { documents: pending.length, attempt: attempt + 1, delayMs });
-      attempt++;
-      await sleep(delayMs, round.signal);
-      pending = retry;
-    }
-    return undefined;
-  };
-
-  return async (documents, signal) => {
-    const round: Round = { signal, unsettled: documents.length };
-    const sendable: PendingDocument[] = [];
-    let interrupt: Interrupt | undefined;
-    for (const document of documents) {
-      const problem = invalidAction(document.action);
-      if (problem === undefined) {
-        sendable.push(document);
-      } else {
-        interrupt = await reject(document, { status: undefined, errorType: "invalid_action", reason: problem }, round);
-        if (interrupt !== undefined) break;
-      }
-    }
-    interrupt ??= await settle(sendable, round);
-    if (interrupt?.kind === "stopped") return { kind: "stopped", error: interrupt.error, unsettled: round.unsettled };
-    if (round.unsettled > 0) return { kind: "aborted", unsettled: round.unsettled };
-    return { kind: "settled" };
-  };
+  }
 }

@@ -8,7 +8,7 @@ import { AdaptiveConcurrency } from "./adaptive-concurrency.ts";
 import { Batcher, type BatcherOptions } from "./batcher.ts";
 import { createBulkFunction, type BulkFunction } from "./bulk-client.ts";
 import { actionLine, estimateActionBytes } from "./bulk-request.ts";
-import { createBulkSender } from "./bulk-sender.ts";
+import { createBulkSender, type BulkSend } from "./bulk-sender.ts";
 import { createFailurePolicy, type FailurePolicy, type FailurePolicyName } from "./failure-policy.ts";
 import { noopLogger, noopObserver, type SinkLogger, type SinkObserver } from "./observer.ts";
 import type { RetryPolicyOptions } from "./retry-policy.ts";
@@ -118,6 +118,27 @@ function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The bulk function wrapped by the adaptive limit (when on), and the p-queue it steers. */
+function createRequestQueue(params: StartBulkWorkersParams, observer: SinkObserver, logger: SinkLogger): { requests: PQueue; bulk: BulkFunction } {
+  const { options } = params;
+  const rawBulk = isBulkFunction(params.client)
+    ? params.client
+    : createBulkFunction(params.client, { requestTimeoutMs: options.requestTimeoutMs });
+  const controller = options.adaptiveConcurrency === false ? undefined : new AdaptiveConcurrency({ max: options.workers });
+  const requests = new PQueue({ concurrency: controller?.limit ?? options.workers });
+  observer.concurrencyLimit(requests.concurrency);
+  if (controller === undefined) return { requests, bulk: rawBulk };
+  const bulk = withAdaptiveConcurrency(rawBulk, controller, {
+    onLimit: (limit) => {
+      if (limit === requests.concurrency) return;
+      logger.debug({ limit, change: controller.lastChange }, "bulk concurrency limit changed");
+      requests.concurrency = limit;
+      observer.concurrencyLimit(limit);
+    },
+  });
+  return { requests, bulk };
+}
+
 /**
  * The worker pool: one loop takes records from the queue, decodes them, batches the
  * documents, and hands each full (or lingering, or any when the pipe is idle) batch to a p-queue running up to
@@ -126,130 +147,161 @@ function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
  * stays in the bounded queue, where it is counted and pauses the Kafka reader.
  */
 export function startBulkWorkers(params: StartBulkWorkersParams): BulkWorkers {
-  const { queue, decode, options, signal } = params;
-  if (!Number.isSafeInteger(options.workers) || options.workers < 1) {
-    throw new ConfigError(`bulk workers must be a positive integer, got ${String(options.workers)}`);
+  const { workers } = params.options;
+  if (!Number.isSafeInteger(workers) || workers < 1) {
+    throw new ConfigError(`bulk workers must be a positive integer, got ${String(workers)}`);
   }
-  const observer = params.observer ?? noopObserver;
-  const logger = params.logger ?? noopLogger;
-  const sizeOf = params.sizeOf ?? ((item: QueuedRecord) => item.record.size);
-  const rawBulk = isBulkFunction(params.client)
-    ? params.client
-    : createBulkFunction(params.client, { requestTimeoutMs: options.requestTimeoutMs });
-  const controller = options.adaptiveConcurrency === false ? undefined : new AdaptiveConcurrency({ max: options.workers });
-  const requests = new PQueue({ concurrency: controller?.limit ?? options.workers });
-  observer.concurrencyLimit(requests.concurrency);
-  const bulk = controller === undefined
-    ? rawBulk
-    : withAdaptiveConcurrency(rawBulk, controller, {
-        onLimit: (limit) => {
-          if (limit === requests.concurrency) return;
-          logger.debug({ limit, change: controller.lastChange }, "bulk concurrency limit changed");
-          requests.concurrency = limit;
-          observer.concurrencyLimit(limit);
-        },
-      });
-  const failurePolicy =
-    params.failurePolicy ??
-    createFailurePolicy(options.failurePolicy, { observer, logger, excerptBytes: options.excerptBytes });
-  const send = createBulkSender({ bulk, failurePolicy, retry: options, observer, logger });
-  const batcher = new Batcher<PendingDocument>(options);
-  const now = (): number => performance.now();
+  return new BulkWorkerPool(params);
+}
 
-  const intake = new AbortController();
-  const stopIntake = (): void => {
-    intake.abort();
+class BulkWorkerPool implements BulkWorkers {
+  readonly fatal: Promise<TransferError>;
+  readonly #queue: DocumentSource<QueuedRecord>;
+  readonly #decode: (record: KafkaRecord) => DecodeResult;
+  readonly #signal: AbortSignal;
+  readonly #observer: SinkObserver;
+  readonly #logger: SinkLogger;
+  readonly #sizeOf: (item: QueuedRecord) => number;
+  readonly #requests: PQueue;
+  readonly #failurePolicy: FailurePolicy;
+  readonly #send: BulkSend;
+  readonly #batcher: Batcher<PendingDocument>;
+  readonly #intake = new AbortController();
+  readonly #stopIntake = (): void => {
+    this.#intake.abort();
   };
-  if (signal.aborted) intake.abort();
-  else signal.addEventListener("abort", stopIntake, { once: true });
-
-  let resolveFatal: (error: TransferError) => void = () => undefined;
-  const fatal = new Promise<TransferError>((resolve) => {
-    resolveFatal = resolve;
-  });
-  let failed = false;
-  let inFlight = 0;
+  #resolveFatal: (error: TransferError) => void = () => undefined;
+  #failed = false;
+  #inFlight = 0;
   /** Wakes the loop when the last request in flight ends: a lingering batch may then go. */
-  const pipeIdle = new Wakeup();
+  readonly #pipeIdle = new Wakeup();
+  readonly #loopDone: Promise<void>;
+  #stopping: Promise<void> | undefined;
 
-  const fail = (error: unknown): void => {
-    if (failed) return;
-    failed = true;
+  constructor(params: StartBulkWorkersParams) {
+    const { options } = params;
+    this.#queue = params.queue;
+    this.#decode = params.decode;
+    this.#signal = params.signal;
+    this.#observer = params.observer ?? noopObserver;
+    this.#logger = params.logger ?? noopLogger;
+    this.#sizeOf = params.sizeOf ?? ((item: QueuedRecord) => item.record.size);
+    const { requests, bulk } = createRequestQueue(params, this.#observer, this.#logger);
+    this.#requests = requests;
+    this.#failurePolicy =
+      params.failurePolicy ??
+      createFailurePolicy(options.failurePolicy, { observer: this.#observer, logger: this.#logger, excerptBytes: options.excerptBytes });
+    this.#send = createBulkSender({ bulk, failurePolicy: this.#failurePolicy, retry: options, observer: this.#observer, logger: this.#logger });
+    this.#batcher = new Batcher<PendingDocument>(options);
+    if (this.#signal.aborted) this.#intake.abort();
+    else this.#signal.addEventListener("abort", this.#stopIntake, { once: true });
+    this.fatal = new Promise<TransferError>((resolve) => {
+      this.#resolveFatal = resolve;
+    });
+    this.#loopDone = this.#loop().catch((error: unknown) => {
+      this.#fail(error);
+    });
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get concurrencyLimit(): number {
+    return this.#requests.concurrency;
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#intake.abort();
+      await this.#loopDone;
+      if (!this.#failed && !this.#signal.aborted) this.#dispatch(this.#batcher.flush());
+      await this.#requests.onIdle();
+      this.#signal.removeEventListener("abort", this.#stopIntake);
+    })();
+    return this.#stopping;
+  }
+
+  readonly #fail = (error: unknown): void => {
+    if (this.#failed) return;
+    this.#failed = true;
     const fatalError =
       error instanceof TransferError
         ? error
         : new TransferError(`bulk worker failed: ${describeError(error)}`, { retriable: false, cause: error });
-    logger.error({ err: describeError(fatalError) }, "bulk workers stopping");
-    intake.abort();
+    this.#logger.error({ err: describeError(fatalError) }, "bulk workers stopping");
+    this.#intake.abort();
     // Batches not started yet stay unacked: their records will be redelivered.
-    requests.clear();
-    resolveFatal(fatalError);
+    this.#requests.clear();
+    this.#resolveFatal(fatalError);
   };
 
   /** The record's ack, made idempotent, that also frees its queue budget and reports it. */
-  const settleOnce = (item: QueuedRecord): Ack => {
+  #settleOnce(item: QueuedRecord): Ack {
     let settled = false;
-    const bytes = sizeOf(item);
+    const bytes = this.#sizeOf(item);
     return () => {
       if (settled) return;
       settled = true;
       item.ack();
-      queue.release(bytes, 1);
-      observer.recordAcked(item.record);
+      this.#queue.release(bytes, 1);
+      this.#observer.recordAcked(item.record);
     };
-  };
+  }
 
-  const dispatch = (batch: PendingDocument[]): void => {
+  #dispatch(batch: PendingDocument[]): void {
     if (batch.length === 0) return;
-    void requests.add(async () => {
-      inFlight++;
-      observer.inFlight(inFlight);
-      try {
-        const result = await send(batch, signal);
-        if (result.kind === "stopped") fail(result.error);
-        else if (result.kind === "aborted") {
-          logger.info({ unsettled: result.unsettled }, "bulk batch interrupted; its unsettled records will be redelivered");
-        }
-      } catch (error) {
-        fail(error);
-      } finally {
-        inFlight--;
-        observer.inFlight(inFlight);
-        if (inFlight === 0) pipeIdle.wake();
+    void this.#requests.add(() => this.#run(batch));
+  }
+
+  async #run(batch: PendingDocument[]): Promise<void> {
+    this.#inFlight++;
+    this.#observer.inFlight(this.#inFlight);
+    try {
+      const result = await this.#send(batch, this.#signal);
+      if (result.kind === "stopped") this.#fail(result.error);
+      else if (result.kind === "aborted") {
+        this.#logger.info({ unsettled: result.unsettled }, "bulk batch interrupted; its unsettled records will be redelivered");
       }
-    });
-  };
+    } catch (error) {
+      this.#fail(error);
+    } finally {
+      this.#inFlight--;
+      this.#observer.inFlight(this.#inFlight);
+      if (this.#inFlight === 0) this.#pipeIdle.wake();
+    }
+  }
 
   /** A record the decoder threw on: a bug or a poison record, so the failure policy decides. */
-  const rejectUndecodable = async (record: KafkaRecord, ack: Ack, error: unknown): Promise<void> => {
-    const verdict = await failurePolicy.handle(
+  async #rejectUndecodable(record: KafkaRecord, ack: Ack, error: unknown): Promise<void> {
+    const verdict = await this.#failurePolicy.handle(
       { record, action: undefined, status: undefined, errorType: "decode_error", reason: describeError(error) },
-      signal,
+      this.#signal,
     );
     if (verdict.kind === "ack") ack();
-    else if (verdict.kind === "stop") fail(verdict.error);
-  };
+    else if (verdict.kind === "stop") this.#fail(verdict.error);
+  }
 
-  const accept = (item: QueuedRecord, at: number): void => {
-    const ack = settleOnce(item);
+  #accept(item: QueuedRecord, at: number): void {
+    const ack = this.#settleOnce(item);
     let result: DecodeResult;
     try {
-      result = decode(item.record);
+      result = this.#decode(item.record);
     } catch (error) {
-      rejectUndecodable(item.record, ack, error).catch(fail);
+      this.#rejectUndecodable(item.record, ack, error).catch(this.#fail);
       return;
     }
     if (result.kind === "skip") {
-      observer.recordSkipped(item.record, result.reason);
-      observer.recordsSettled(item.record.topic, "skipped", 1);
+      this.#observer.recordSkipped(item.record, result.reason);
+      this.#observer.recordsSettled(item.record.topic, "skipped", 1);
       ack();
       return;
     }
     // Serialized once here: the batcher's size and every (re)sent body reuse it.
     const line = actionLine(result.action);
     const document: PendingDocument = { action: result.action, origin: item.record, ack, actionLine: line };
-    for (const batch of batcher.add(document, estimateActionBytes(result.action, line), at)) dispatch(batch);
-  };
+    for (const batch of this.#batcher.add(document, estimateActionBytes(result.action, line), at)) this.#dispatch(batch);
+  }
 
   /**
    * Nagle's rule for bulk requests: while no request is in flight, a partial batch
@@ -257,49 +309,29 @@ export function startBulkWorkers(params: StartBulkWorkersParams): BulkWorkers {
    * batch lingers for more documents, and under load batches fill by themselves
    * while every slot is busy.
    */
-  const lingerFor = (due: number | undefined): number | undefined => (due !== undefined && inFlight === 0 ? 0 : due);
+  #lingerFor(due: number | undefined): number | undefined {
+    return due !== undefined && this.#inFlight === 0 ? 0 : due;
+  }
 
-  const loop = async (): Promise<void> => {
-    while (!intake.signal.aborted) {
-      if (requests.size > 0) {
+  async #loop(): Promise<void> {
+    const intake = this.#intake.signal;
+    while (!intake.aborted) {
+      if (this.#requests.size > 0) {
         // A batch already waits for a slot: leave further records in the queue.
-        await abortable(requests.onSizeLessThan(1), intake.signal);
+        await abortable(this.#requests.onSizeLessThan(1), intake);
         continue;
       }
-      if (queue.waiting === 0) {
-        const due = lingerFor(batcher.msUntilDue(now()));
-        if (due === 0) dispatch(batcher.flush());
-        else await Promise.race([queue.waitForItems(due ?? IDLE_WAIT_MS, intake.signal), pipeIdle.wait()]);
+      if (this.#queue.waiting === 0) {
+        const due = this.#lingerFor(this.#batcher.msUntilDue(performance.now()));
+        if (due === 0) this.#dispatch(this.#batcher.flush());
+        else await Promise.race([this.#queue.waitForItems(due ?? IDLE_WAIT_MS, intake), this.#pipeIdle.wait()]);
         continue;
       }
-      const room = batcher.room();
-      const taken = queue.take(room.documents, room.bytes);
-      const at = now();
-      for (const item of taken) accept(item, at);
-      if (batcher.isDue(now())) dispatch(batcher.flush());
+      const room = this.#batcher.room();
+      const taken = this.#queue.take(room.documents, room.bytes);
+      const at = performance.now();
+      for (const item of taken) this.#accept(item, at);
+      if (this.#batcher.isDue(performance.now())) this.#dispatch(this.#batcher.flush());
     }
-  };
-
-  const loopDone = loop().catch(fail);
-  let stopping: Promise<void> | undefined;
-
-  return {
-    fatal,
-    get inFlight() {
-      return inFlight;
-    },
-    get concurrencyLimit() {
-      return requests.concurrency;
-    },
-    stop() {
-      stopping ??= (async () => {
-        intake.abort();
-        await loopDone;
-        if (!failed && !signal.aborted) dispatch(batcher.flush());
-        await requests.onIdle();
-        signal.removeEventListener("abort", stopIntake);
-      })();
-      return stopping;
-    },
-  };
+  }
 }
