@@ -102,21 +102,39 @@ export class KafkaReader {
     this.#observer = observer;
     this.#retryInitialMs = options.retryInitialMs ?? 500;
     const retry = { retryInitialMs: this.#retryInitialMs, retryMaxMs: RETRY_MAX_MS };
-    this.#committer = new OffsetCommitter(
-      checkpointer,
+    this.#committer = this.#createCommitter(retry);
+    this.#seeder = this.#createSeeder(retry);
+    this.#watcher = this.#createWatcher();
+    this.#intake = this.#createIntake();
+    checkpointer.onSkipped((range) => {
+      this.reportLost(range);
+    });
+    queue.onSaturationChange(() => {
+      this.#reconcilePauses();
+    });
+  }
+
+  /** Commits only partitions the seeder has read from the broker in this epoch. */
+  #createCommitter(retry: { retryInitialMs: number; retryMaxMs: number }): OffsetCommitter {
+    return new OffsetCommitter(
+      this.#checkpointer,
       {
         mayCommit: (r) => this.#seeder.isSeeded(r.topic, r.partition),
         committed: (outcome, requests) => {
-          observer.committed(outcome, requests);
+          this.#observer.committed(outcome, requests);
         },
       },
       retry,
-      logger,
+      this.#logger,
     );
-    this.#seeder = new PartitionSeeder(
+  }
+
+  #createSeeder(retry: { retryInitialMs: number; retryMaxMs: number }): PartitionSeeder {
+    const { groupId, fromBeginning } = this.#options;
+    return new PartitionSeeder(
       () => this.#admin,
-      checkpointer,
-      { groupId: options.groupId, fromBeginning: options.fromBeginning, ...retry },
+      this.#checkpointer,
+      { groupId, fromBeginning, ...retry },
       {
         seek: (topic, partition, offset) => {
           this.#seek(topic, partition, offset);
@@ -129,36 +147,38 @@ export class KafkaReader {
         },
         commitsSettled: () => this.#committer.settled(),
       },
-      logger,
+      this.#logger,
     );
-    this.#watcher = new TopicWatcher(
-      options.selection,
+  }
+
+  /** Re-subscribes when the topics matching the selection change (never mid-resubscribe or while stopping). */
+  #createWatcher(): TopicWatcher {
+    return new TopicWatcher(
+      this.#options.selection,
       () => this.#admin,
       {
         current: () => this.#topics,
         idle: () => !this.#stopping && this.#resubscribing === undefined,
         changed: (topics) => this.#resubscribe(topics),
       },
-      logger,
+      this.#logger,
     );
-    this.#intake = {
-      queue,
-      checkpointer,
-      stopAt: options.stopAt,
+  }
+
+  /** What each fetched batch goes through before it reaches the queue (batch-intake.ts). */
+  #createIntake(): IntakeDeps {
+    return {
+      queue: this.#queue,
+      checkpointer: this.#checkpointer,
+      stopAt: this.#options.stopAt,
       mayEnqueue: (topic, partition) => mayEnqueue(this.#plan(), topic, partition) && this.#seeder.isSeeded(topic, partition),
       useChannel: (channel) => {
         this.#committer.useChannel(channel);
       },
       consumed: (topic, count) => {
-        observer.recordsConsumed(topic, count);
+        this.#observer.recordsConsumed(topic, count);
       },
     };
-    checkpointer.onSkipped((range) => {
-      this.reportLost(range);
-    });
-    queue.onSaturationChange(() => {
-      this.#reconcilePauses();
-    });
   }
 
   /** True while a member of the consumer group with an assignment (readiness). */
