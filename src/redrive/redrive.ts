@@ -13,7 +13,7 @@ import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { composeKafka } from "../compose/kafka.ts";
 import { readerOptions } from "../compose/reader.ts";
-import { composeSink } from "../compose/sink.ts";
+import { composeSink, type SinkParts } from "../compose/sink.ts";
 import type { Config } from "../config/schema.ts";
 import { describeError, TransferError } from "../errors.ts";
 import { BoundedQueue } from "../pipeline/bounded-queue.ts";
@@ -112,6 +112,71 @@ function finished(plan: readonly PartitionRange[], checkpointer: Checkpointer, t
   });
 }
 
+/** What one redrive run reads with: the group reader bounded by the plan's end offsets, and its sink. */
+interface RedrivePipeline {
+  readonly reader: KafkaReader;
+  readonly checkpointer: Checkpointer;
+  readonly sink: SinkParts;
+  readonly abort: AbortController;
+  /** The first fatal error of the reader or the sink, once there is one. */
+  fatal(): Error | undefined;
+}
+
+function composeRedrive(config: Config, kafka: Kafka, plan: readonly PartitionRange[], tally: RedriveTally, logger: Logger): RedrivePipeline {
+  const topic = config.deadLetter.topic;
+  const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
+  const abort = new AbortController();
+  const sink = composeSink(config, {
+    kafka,
+    queue: asSourceRecords(queue),
+    observer: tallyObserver(tally),
+    logger,
+    signal: abort.signal,
+    decode: (decoder) => (record) => (isRedriven(record) ? decoder.decode(record) : { kind: "skip", reason: "no source.* headers" }),
+  });
+  const checkpointer = new Checkpointer();
+  const stopAt = new Map(plan.map((r) => [partitionKey(topic, r.partition), r.end]));
+  const reader = new KafkaReader(
+    kafka,
+    queue,
+    checkpointer,
+    { ...readerOptions(config, redriveGroupId(config), { topics: [topic], pattern: undefined }), fromBeginning: true, stopAt },
+    logger,
+    quietReader,
+  );
+  let fatal: Error | undefined;
+  reader.onFatal((error) => {
+    fatal = error;
+  });
+  void sink.workers.fatal.then((error) => {
+    fatal = error;
+  });
+  return { reader, checkpointer, sink, abort, fatal: () => fatal };
+}
+
+/** Runs until every partition reached its end offset, a fatal error, or the signal; then stops everything. */
+async function drive(run: RedrivePipeline, plan: readonly PartitionRange[], topic: string, report: () => void, signal: AbortSignal): Promise<void> {
+  const { reader, sink } = run;
+  try {
+    await reader.start();
+    let lastProgress = Date.now();
+    while (!finished(plan, run.checkpointer, topic) && run.fatal() === undefined && !signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if (Date.now() - lastProgress >= PROGRESS_MS) {
+        lastProgress = Date.now();
+        report();
+      }
+    }
+  } finally {
+    reader.pauseForShutdown();
+    run.abort.abort();
+    await sink.workers.stop();
+    await sink.deadLetters?.close();
+    await reader.stop();
+    await sink.es.close().catch(() => undefined);
+  }
+}
+
 export async function runRedrive(config: Config, logger: Logger, output: RedriveOutput, signal: AbortSignal): Promise<RedriveResult> {
   const started = Date.now();
   const topic = config.deadLetter.topic;
@@ -129,55 +194,15 @@ export async function runRedrive(config: Config, logger: Logger, output: Redrive
   }
   output.progress(`redrive: ${String(planned)} records in ${String(plan.length)} partition(s) of "${topic}" to redrive`);
 
-  const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
-  const abort = new AbortController();
-  const sink = composeSink(config, {
-    kafka,
-    queue: asSourceRecords(queue),
-    observer: tallyObserver(tally),
-    logger,
-    signal: abort.signal,
-    decode: (decoder) => (record) => (isRedriven(record) ? decoder.decode(record) : { kind: "skip", reason: "no source.* headers" }),
-  });
-  const checkpointer = new Checkpointer();
-  const stopAt = new Map(plan.map((r) => [partitionKey(topic, r.partition), r.end]));
-  const reader = new KafkaReader(
-    kafka,
-    queue,
-    checkpointer,
-    { ...readerOptions(config, groupId, { topics: [topic], pattern: undefined }), fromBeginning: true, stopAt },
-    logger,
-    quietReader,
-  );
-  let fatal: Error | undefined;
-  reader.onFatal((error) => {
-    fatal = error;
-  });
-  void sink.workers.fatal.then((error) => {
-    fatal = error;
-  });
-
-  try {
-    await reader.start();
-    let lastProgress = Date.now();
-    while (!finished(plan, checkpointer, topic) && fatal === undefined && !signal.aborted) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      if (Date.now() - lastProgress >= PROGRESS_MS) {
-        lastProgress = Date.now();
-        output.progress(progressLine(tally.settled, planned, lastProgress - started));
-      }
-    }
-  } finally {
-    reader.pauseForShutdown();
-    abort.abort();
-    await sink.workers.stop();
-    await sink.deadLetters?.close();
-    await reader.stop();
-    await sink.es.close().catch(() => undefined);
-  }
+  const report = (): void => {
+    output.progress(progressLine(tally.settled, planned, Date.now() - started));
+  };
+  const run = composeRedrive(config, kafka, plan, tally, logger);
+  await drive(run, plan, topic, report, signal);
+  const fatal = run.fatal();
   if (fatal !== undefined) throw new TransferError(`redrive failed: ${describeError(fatal)}`, { retriable: false, cause: fatal });
   if (signal.aborted) throw new TransferError("redrive interrupted; run it again to continue where it stopped", { retriable: true });
-  output.progress(progressLine(tally.settled, planned, Date.now() - started));
+  report();
   summarize();
   return { tally, planned };
 }
