@@ -26,6 +26,19 @@ export interface BulkClientOptions {
 const FILTER_PATH = "errors,items.*.status,items.*.result,items.*.error";
 
 /**
+ * How the transport redacts the diagnostics it attaches to an error. Its default,
+ * "replace", deep-clones the whole diagnostic with `Object.entries` before looking for
+ * secret keys, and that diagnostic holds the request's `bulkBody`: a 2 MiB Buffer
+ * became two million `[key, byte]` pairs and a two-million-key object, about 200 MiB
+ * of heap per refused request (heap snapshot of a worker under a 429 storm, issue 12;
+ * @elastic/transport 8.11 `redactObject`). Every 429, 5xx, timeout and connection
+ * error of a bulk request paid that, and a 64 MiB heap died of it. "remove" deletes the
+ * request headers (credentials), response headers and connection in place and copies
+ * nothing; the sink reads only the status, body and error names.
+ */
+export const BULK_ERROR_REDACTION = { type: "remove" } as const;
+
+/**
  * The only place that touches the Elasticsearch client. It calls the transport with a
  * prebuilt NDJSON body as `bulkBody`: the transport sends a Buffer or a string as it
  * is (`Serializer.ndserialize` runs only on arrays; checked in @elastic/transport 9:
@@ -44,6 +57,7 @@ export function createBulkFunction(client: Client, options: BulkClientOptions = 
           // Our own retry loop owns backoff and re-sends only the failed items.
           maxRetries: 0,
           requestTimeout: options.requestTimeoutMs,
+          redaction: BULK_ERROR_REDACTION,
         },
       );
     } catch (error) {

@@ -185,9 +185,12 @@ class BulkSender {
   async #settle(initial: readonly PendingDocument[], round: Round): Promise<Interrupt | undefined> {
     let pending = initial;
     let attempt = 0;
+    // A whole request refused transiently is sent again as it was: the same body, not a
+    // second copy of its documents' bytes. Dropped before the wait of a smaller retry.
+    let body: Buffer | undefined;
     while (pending.length > 0) {
       if (round.signal.aborted) return ABORTED;
-      const body = buildBulkBody(pending);
+      body ??= buildBulkBody(pending);
       const facts: RequestFacts = { documents: pending.length, bytes: body.length, attempt };
       const started = this.#now();
       let response: BulkResponseBody;
@@ -207,8 +210,9 @@ class BulkSender {
         return next;
       }
       attempt++;
-      await this.#sleep(next.delayMs, round.signal);
+      body = undefined;
       pending = next.retry;
+      await this.#sleep(next.delayMs, round.signal);
     }
     return undefined;
   }

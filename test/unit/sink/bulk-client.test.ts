@@ -20,10 +20,11 @@ import { Docs } from "./fixtures.ts";
 
 interface Exchange {
   requests: ConnectionRequestParams[];
+  /** May throw, as a connection does on a timeout or a refused socket. */
   reply: (params: ConnectionRequestParams) => { statusCode: number; body: string };
 }
 
-function clientFor(exchange: Exchange, compression = false): Client {
+function clientFor(exchange: Exchange, compression = false, auth?: { username: string; password: string }): Client {
   class FakeConnection extends BaseConnection {
     override request(params: ConnectionRequestParams, options: ConnectionRequestOptions): Promise<ConnectionRequestResponse>;
     override request(
@@ -42,7 +43,7 @@ function clientFor(exchange: Exchange, compression = false): Client {
       });
     }
   }
-  return new Client({ node: "http://127.0.0.1:9200", Connection: FakeConnection, compression });
+  return new Client({ node: "http://127.0.0.1:9200", Connection: FakeConnection, compression, ...(auth === undefined ? {} : { auth }) });
 }
 
 const signal = new AbortController().signal;
@@ -115,6 +116,31 @@ describe("bulk client", () => {
       assert.equal(httpStatus(error), status);
       assert.match(error.message, /some_exception: nope/);
       assert.equal(exchange.requests.length, 1, `${status}: no hidden client retries`);
+    }
+  });
+
+  test("a failed request's error refers to the bulk body Buffer, never a per-byte copy, and keeps no credentials", async () => {
+    // The transport's default redaction deep-cloned the diagnostic, body included: about
+    // 100 bytes of heap per body byte, for every 429, timeout or refused connection.
+    const body = Buffer.alloc(256 * 1024, 0x61);
+    const failures: [string, () => never][] = [
+      ["429", () => { throw new Error("unused"); }],
+      ["timeout", () => { throw new errors.TimeoutError("Request timed out"); }],
+      ["refused", () => { throw new errors.ConnectionError("connect ECONNREFUSED"); }],
+    ];
+    for (const [name, fail] of failures) {
+      const exchange: Exchange = {
+        requests: [],
+        reply: () => (name === "429" ? { statusCode: 429, body: JSON.stringify({ error: { type: "es_rejected_execution_exception", reason: "full" }, status: 429 }) } : fail()),
+      };
+      const bulk = createBulkFunction(clientFor(exchange, false, { username: "worker", password: "s3cret-pw" }));
+      const error: unknown = await bulk(body, signal).then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof SinkUnavailableError, name);
+      const diagnostic = (error.cause as { meta?: { meta?: { request?: { params?: { body?: unknown } } } } }).meta;
+      const sent = diagnostic?.meta?.request?.params?.body;
+      assert.ok(sent === body, `${name}: the diagnostic holds the body itself, not a copy (got ${Buffer.isBuffer(sent) ? "another Buffer" : typeof sent})`);
+      const seen = JSON.stringify(diagnostic, (_key, value: unknown) => (Buffer.isBuffer(value) ? "<buffer>" : value));
+      assert.doesNotMatch(seen, /s3cret-pw|d29ya2Vy|authorization/i, `${name}: no credentials kept on the error`);
     }
   });
 
