@@ -12,19 +12,21 @@
  * collected sooner): under a 429 storm the live heap passed 64 MiB and the worker died
  * (bench-storm, issue 12 notes).
  */
-import { startApp } from "./app.ts";
 import { loadConfig } from "./config/load.ts";
-import { redactedConfig } from "./config/redact.ts";
 import { ConfigError, describeError } from "./errors.ts";
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.ts";
-import { runRedrive } from "./redrive/redrive.ts";
 import { installCrashGuard } from "./telemetry/crash-guard.ts";
-import { runHealthcheck } from "./telemetry/healthcheck.ts";
-import { templatesCommand, TEMPLATES_USAGE } from "./compose/templates-command.ts";
-import { REPLAY_USAGE } from "./replay/args.ts";
-import { replayCommand } from "./replay/command.ts";
 import { createLogger } from "./telemetry/logger.ts";
+
+// The other commands are imported when run (`import()` below), not at start: a
+// long-running worker should not keep modules it never calls (issue 12, idle memory).
+
+/** Commands with their own usage text, printed for `<command> --help`. */
+const COMMAND_USAGE: Readonly<Record<string, (() => Promise<string>) | undefined>> = {
+  replay: async () => (await import("./replay/args.ts")).REPLAY_USAGE,
+  templates: async () => (await import("./compose/templates-command.ts")).TEMPLATES_USAGE,
+};
 
 const USAGE = `usage: kafka-es-transfer <command> [--config FILE]
 
@@ -71,6 +73,7 @@ async function redrive(config: Config, logger: Logger): Promise<number> {
   };
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
+  const { runRedrive } = await import("./redrive/redrive.ts");
   try {
     await runRedrive(config, logger, {
       progress: (line) => process.stderr.write(`${line}\n`),
@@ -90,10 +93,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  const commandUsage = { replay: REPLAY_USAGE, templates: TEMPLATES_USAGE } as Record<string, string | undefined>;
-  const usage = commandUsage[command];
+  const usage = COMMAND_USAGE[command];
   if (usage !== undefined && (argv.includes("--help") || argv.includes("-h"))) {
-    process.stdout.write(`${usage}\n`);
+    process.stdout.write(`${await usage()}\n`);
     return 0;
   }
   if (command !== "start" && command !== "check-config" && command !== "healthcheck" && command !== "redrive" && usage === undefined) {
@@ -113,17 +115,19 @@ async function main(argv: string[]): Promise<number> {
   }
 
   if (command === "check-config") {
+    const { redactedConfig } = await import("./config/redact.ts");
     process.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
     return 0;
   }
 
   if (command === "healthcheck") {
+    const { runHealthcheck } = await import("./telemetry/healthcheck.ts");
     const outcome = await runHealthcheck(config.telemetry.metricsHost, config.telemetry.metricsPort);
     process.stdout.write(`${outcome.message}\n`);
     return outcome.healthy ? 0 : 1;
   }
-  if (command === "replay") return replayCommand(argv.slice(1), config);
-  if (command === "templates") return templatesCommand(argv.slice(1), config);
+  if (command === "replay") return (await import("./replay/command.ts")).replayCommand(argv.slice(1), config);
+  if (command === "templates") return (await import("./compose/templates-command.ts")).templatesCommand(argv.slice(1), config);
 
   const logger = createLogger({ level: config.telemetry.logLevel });
   installCrashGuard(logger, (code) => {
@@ -134,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "redrive") return redrive(config, logger);
   let app;
   try {
-    app = await startApp(config, logger);
+    app = await (await import("./app.ts")).startApp(config, logger);
   } catch (error) {
     logger.fatal({ err: describeError(error) }, "could not start");
     return 1;
