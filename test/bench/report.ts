@@ -17,7 +17,8 @@ import { profileMarkdown } from "./profile.ts";
 import { fmt } from "./progress.ts";
 import type { DecodeCost } from "./decode-cost.ts";
 import type { BenchSettings, Variant } from "./settings.ts";
-import type { WorkerRunResult } from "./worker-run.ts";
+import { fetchSizes } from "../../src/source/fetch-budget.ts";
+import type { MemoryFigures, WorkerRunResult } from "./worker-run.ts";
 
 export interface VariantResult {
   readonly variant: Variant;
@@ -66,6 +67,8 @@ export interface BenchReport {
   readonly versions: Versions;
   readonly workerDefaults: Pick<Config, "bulk" | "queue"> & { readonly kafka: Pick<Config["kafka"], "partitionsConsumedConcurrently" | "maxBytesPerPartition" | "maxBytes" | "maxWaitTimeMs" | "commitIntervalMs" | "lagIntervalMs"> };
   readonly variants: readonly VariantResult[];
+  /** The V8 flags the worker ran with (absent in reports made before they were recorded). */
+  readonly workerNodeFlags?: readonly string[];
   readonly targets: readonly TargetCheck[];
   readonly chart: ChartFiles | undefined;
   readonly profiles: readonly ProfileSummary[];
@@ -147,6 +150,28 @@ function heapFigures(v: VariantResult): string {
   return `${fmt(max((s) => s.heapUsedBytes) / MIB)} / ${fmt(max((s) => s.heapTotalBytes) / MIB)} MiB, external ${fmt(max((s) => s.externalBytes) / MIB)} MiB`;
 }
 
+/** "RSS 101 MiB · heap 24 / 30 MiB · external 4 MiB" (n/a for a report made before these were recorded). */
+function memoryFigures(m: MemoryFigures | undefined): string {
+  if (m === undefined) return "n/a";
+  const mib = (bytes: number | undefined): string => (bytes === undefined ? "n/a" : fmt(bytes / MIB));
+  return `RSS ${mib(m.rssBytes)} MiB · heap ${mib(m.heapUsedBytes)} / ${mib(m.heapTotalBytes)} MiB · external ${mib(m.externalBytes)} MiB`;
+}
+
+/**
+ * What bounds the worker's memory, from its settings: the V8 heap limits it was started
+ * with, the queue's budgets and the one fetch it may overshoot them by, and the bulk
+ * bodies in flight. Everything else (modules, sockets) is the idle figure.
+ */
+export function memoryBounds(d: BenchReport["workerDefaults"], nodeFlags: readonly string[]): string {
+  const fetch = fetchSizes({ maxBytes: d.kafka.maxBytes, maxBytesPerPartition: d.kafka.maxBytesPerPartition }, d.queue.maxBytes);
+  const heapFlags = nodeFlags.filter((f) => /space-size|heap/.test(f));
+  return [
+    `V8 heap: ${heapFlags.length === 0 ? "no limit flag (V8's default)" : heapFlags.join(" ")}`,
+    `queue: at most ${fmt(d.queue.maxRecords)} records / ${fmt(d.queue.maxBytes / MIB)} MiB of record bytes (intake pauses there), plus one fetch of at most ${fmt(fetch.maxBytes / MIB)} MiB`,
+    `bulk: at most ${String(d.bulk.workers)} requests in flight, each at most ${fmt(d.bulk.maxDocuments)} documents / ${fmt(d.bulk.maxBytes / MIB)} MiB`,
+  ].join("; ");
+}
+
 function row(label: string, variants: readonly VariantResult[], cell: (v: VariantResult) => string): string {
   return `| ${label} | ${variants.map(cell).join(" | ")} |`;
 }
@@ -224,6 +249,8 @@ export function reportMarkdown(report: BenchReport): string {
     row("Worker CPU s, whole process life", variants, (v) => v.worker.cpuSecondsTotal.toFixed(1)),
     row("Worker peak RSS (VmHWM)", variants, (v) => `${fmt(v.worker.peakRssBytes / MIB)} MiB`),
     row("Worker run: V8 heap used / reserved, max of samples", variants, (v) => heapFigures(v)),
+    row("Worker memory at start (partitions assigned, idle)", variants, (v) => memoryFigures(v.worker.memoryAtStart)),
+    row("Worker memory after the backlog (committed, 5 s idle)", variants, (v) => memoryFigures(v.worker.memoryAfter)),
     row("Worker run: cores used", variants, (v) => cores(v.worker.cpu, machine.cores)),
     row("Worker run: Elasticsearch CPU s per 100,000 docs", variants, (v) => esCpuPer100k(v.worker.cpu, v.records)),
     row("Documents in the worker's index", variants, (v) => fmt(v.worker.documentsInIndex)),
@@ -243,6 +270,10 @@ export function reportMarkdown(report: BenchReport): string {
     row("Latency run: worker CPU s per 100,000 records", variants, (v) => (v.latency ? v.latency.cpuSecondsPer100k.toFixed(2) : "n/a")),
     row("Latency run: worker peak RSS", variants, (v) => (v.latency ? `${fmt(v.latency.peakRssBytes / MIB)} MiB` : "n/a")),
     row("Latency run: cores used", variants, (v) => cores(v.latency?.cpu, machine.cores)),
+    "",
+    `**What bounds the worker's memory** (its settings): ${memoryBounds(d, report.workerNodeFlags ?? WORKER_NODE_FLAGS)}. ` +
+      "The rest of the RSS is the idle figure (Node, the clients' modules, sockets) and the collector's slack: dead Buffers (fetch responses, bulk bodies) " +
+      "stay counted as external memory until a full collection, which a small old space triggers sooner.",
     "",
     "## Targets",
     "",

@@ -14,6 +14,7 @@ import path from "node:path";
 import type { Client } from "@elastic/elasticsearch";
 import { createElasticsearchClient } from "../../src/sink/es-client.ts";
 import { ROOT } from "../support/env.ts";
+import { WORKER_NODE_FLAGS } from "../support/worker.ts";
 import { workerDefaults } from "./defaults.ts";
 import { esCeiling } from "./es-ceiling.ts";
 import { kafkaCeiling } from "./kafka-ceiling.ts";
@@ -272,6 +273,7 @@ async function main(): Promise<void> {
         },
       },
       variants,
+      workerNodeFlags: WORKER_NODE_FLAGS,
       targets: checkTargets(variants, settings),
       chart: chartFiles,
       profiles,

@@ -40,6 +40,14 @@ export interface Sample {
   readonly externalBytes: number | undefined;
 }
 
+/** Where the worker's memory is at one moment: RSS from /proc, the rest from its /metrics. */
+export interface MemoryFigures {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number | undefined;
+  readonly heapTotalBytes: number | undefined;
+  readonly externalBytes: number | undefined;
+}
+
 const sum = (scrape: string, name: string): number | undefined => {
   const values = metricValues(scrape, name);
   return values.length === 0 ? undefined : values.reduce((a, v) => a + v.value, 0);
@@ -98,6 +106,17 @@ export class MeasuredWorker {
     return this.worker.scrape();
   }
 
+  /** Memory now, without recording a sample (idle figures before and after the load). */
+  async memory(): Promise<MemoryFigures> {
+    const text = await this.scrape();
+    return {
+      rssBytes: memoryUse(this.pid).rssBytes,
+      heapUsedBytes: sum(text, METRIC.heapUsed),
+      heapTotalBytes: sum(text, METRIC.heapTotal),
+      externalBytes: sum(text, METRIC.external),
+    };
+  }
+
   /** One sample: counters from /metrics, CPU and RSS from /proc. */
   async sample(): Promise<Sample> {
     const text = await this.scrape();
@@ -146,6 +165,10 @@ export interface WorkerRunResult {
   /** CPU seconds from spawn to exit, start-up and shutdown included. */
   readonly cpuSecondsTotal: number;
   readonly peakRssBytes: number;
+  /** Memory when the partitions were assigned, before the backlog weighed on it. */
+  readonly memoryAtStart?: MemoryFigures;
+  /** Memory once the backlog was indexed and committed, after IDLE_AFTER_MS without work. */
+  readonly memoryAfter?: MemoryFigures;
   /** Who used the cores between the assignment and the last record. */
   readonly cpu: CpuShares | undefined;
   readonly documentsInIndex: number;
@@ -177,6 +200,9 @@ export function workerEnv(topic: string, groupId: string, extra: Readonly<Record
   return env;
 }
 
+/** How long the worker is left without work before its idle memory is read. */
+const IDLE_AFTER_MS = 5_000;
+
 /** The worker drains a backlog of `count` records from a fresh group into a fresh index. */
 export async function runWorkerBacklog(options: WorkerRunOptions): Promise<WorkerRunResult> {
   const { es, topic, count, label } = options;
@@ -188,6 +214,7 @@ export async function runWorkerBacklog(options: WorkerRunOptions): Promise<Worke
   let exitCode: number | null = null;
   try {
     await measured.ready();
+    const memoryAtStart = await measured.memory();
     const startupSeconds = (measured.assignedAt - measured.spawnedAt) / 1000;
     let lastMove = Date.now();
     let finished: { seconds: number; cpu: number; shares: CpuShares | undefined } | undefined;
@@ -210,6 +237,8 @@ export async function runWorkerBacklog(options: WorkerRunOptions): Promise<Worke
       }
     }
     const committedSeconds = await waitForCommits(options.groupId, topic, measured.assignedAt, 60_000);
+    await sleep(IDLE_AFTER_MS);
+    const memoryAfter = await measured.memory();
     const peakRssBytes = memoryUse(measured.pid).peakRssBytes;
     const cpuBeforeStop = cpuSeconds(measured.pid);
     exitCode = await measured.stop(options.logFile);
@@ -224,6 +253,8 @@ export async function runWorkerBacklog(options: WorkerRunOptions): Promise<Worke
       cpuSecondsPer100k: (finished.cpu / count) * 100_000,
       cpuSecondsTotal: cpuBeforeStop,
       peakRssBytes,
+      memoryAtStart,
+      memoryAfter,
       cpu: finished.shares,
       documentsInIndex,
       exitCode,
