@@ -4,6 +4,7 @@
  * Stopping runs in reverse: stop fetching, drain, commit, leave the group.
  */
 import { createRequire } from "node:module";
+import { getHeapStatistics } from "node:v8";
 import type { Client } from "@elastic/elasticsearch";
 import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
@@ -23,6 +24,7 @@ import { KafkaReader } from "./source/kafka-reader.ts";
 import { LagMonitor } from "./source/lag-monitor.ts";
 import { TelemetryServer } from "./telemetry/http-server.ts";
 import { LoopWatchdog } from "./telemetry/loop-watchdog.ts";
+import { heapBudget, heapBudgetWarning } from "./telemetry/heap-budget.ts";
 import { createMetrics, type TransferMetrics } from "./telemetry/metrics.ts";
 import { readerObserver } from "./telemetry/reader-observer.ts";
 import { metricsObserver } from "./telemetry/sink-observer.ts";
@@ -206,6 +208,8 @@ function lifecycle(running: Running): Pick<App, "stop" | "finished"> {
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   // TLS, credentials and ACLs first: a misconfiguration ends the start with one clear line.
   await preflight(config, logger);
+  const heapWarning = heapBudgetWarning(heapBudget(getHeapStatistics().heap_size_limit, config.queue.maxRecords), config.queue.maxRecords);
+  if (heapWarning !== undefined) logger.warn(heapWarning);
   const telemetry: Telemetry = {
     metrics: createMetrics({ version: VERSION }),
     watchdog: new LoopWatchdog({ staleAfterMs: Math.max(60_000, config.kafka.sessionTimeoutMs * 2) }),
