@@ -17,6 +17,7 @@ import type { Variant } from "./settings.ts";
 import { MeasuredWorker, workerEnv } from "./worker-run.ts";
 
 export const LATENCY_METRIC = "kafka_es_transfer_record_latency_seconds";
+const BULK_DURATION_METRIC = "kafka_es_transfer_bulk_request_duration_seconds";
 export const QUANTILES = [0.5, 0.9, 0.99, 0.999] as const;
 
 export interface LatencyResult {
@@ -29,6 +30,8 @@ export interface LatencyResult {
   /** Acknowledgements counted by the histogram after the warm-up. */
   readonly observed: number;
   readonly meanSeconds: number | undefined;
+  /** Mean bulk request round-trip after the warm-up: the part of the latency spent in Elasticsearch. */
+  readonly meanBulkSeconds?: number | undefined;
   readonly quantiles: readonly Quantile[];
   readonly histogram: Histogram;
   /** Worker CPU seconds per 100,000 records at this rate (measured window only). */
@@ -67,6 +70,7 @@ export async function latencyRun(options: {
     const producer = await openProducer(options.producer, { ...options, lingerMs: 5 });
     const warmupSeconds = Math.min(10, Math.max(2, options.seconds / 10));
     let before: Histogram | undefined;
+    let bulkBefore: Histogram | undefined;
     let cpuBefore = 0;
     let producedAtWarmup = 0;
     let produced = 0;
@@ -84,7 +88,9 @@ export async function latencyRun(options: {
           produced = due;
         }
         if (before === undefined && elapsed >= warmupSeconds) {
-          before = parseHistogram(await measured.scrape(), LATENCY_METRIC);
+          const scrape = await measured.scrape();
+          before = parseHistogram(scrape, LATENCY_METRIC);
+          bulkBefore = parseHistogram(scrape, BULK_DURATION_METRIC);
           cpuBefore = cpuSeconds(measured.pid);
           producedAtWarmup = produced;
           measured.startCpuMeter();
@@ -112,7 +118,9 @@ export async function latencyRun(options: {
       if (Date.now() > deadline) throw new Error(`${label} only ${fmt(s.indexed)} of ${fmt(produced)} records indexed 60 s after the end`);
       await sleep(250);
     }
-    const after = parseHistogram(await measured.scrape(), LATENCY_METRIC);
+    const scrape = await measured.scrape();
+    const after = parseHistogram(scrape, LATENCY_METRIC);
+    const bulk = histogramDelta(parseHistogram(scrape, BULK_DURATION_METRIC), bulkBefore ?? { buckets: [], sum: 0, count: 0 });
     const cpuAfter = cpuSeconds(measured.pid);
     const peakRssBytes = memoryUse(measured.pid).peakRssBytes;
     const delta = histogramDelta(after, before ?? { buckets: [], sum: 0, count: 0 });
@@ -126,6 +134,7 @@ export async function latencyRun(options: {
       warmupSeconds,
       observed: delta.count,
       meanSeconds: delta.count > 0 ? delta.sum / delta.count : undefined,
+      meanBulkSeconds: bulk.count > 0 ? bulk.sum / bulk.count : undefined,
       quantiles,
       histogram: delta,
       cpuSecondsPer100k: ((cpuAfter - cpuBefore) / Math.max(1, produced - producedAtWarmup)) * 100_000,

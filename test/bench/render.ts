@@ -51,7 +51,7 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === import.me
   }
   const report = JSON.parse(readFileSync(path.join(dir, "report.json"), "utf8")) as BenchReport;
   const chart = writeWorkerChart(report, dir);
-  const rendered: BenchReport = { ...report, chart, targets: checkTargets(report.variants, report.settings) };
+  const rendered: BenchReport = { ...report, chart, targets: checkTargets(report.variants, report.settings, report.machine.cores) };
   writeFileSync(path.join(dir, "report.md"), reportMarkdown(rendered));
   process.stdout.write(`${path.join(dir, "report.md")}\n`);
 }

@@ -25,7 +25,7 @@ import { chooseProducer, kcatVersion, produceBacklog, type ProducerKind } from "
 import { summariseProfile, type ProfileSummary } from "./profile.ts";
 import { fmt, progress } from "./progress.ts";
 import { writeWorkerChart } from "./render.ts";
-import { checkTargets, ratio, reportJson, reportMarkdown, type BenchReport, type VariantResult, type Versions } from "./report.ts";
+import { checkTargets, ratio, targetLines, reportJson, reportMarkdown, type BenchReport, type VariantResult, type Versions } from "./report.ts";
 import {
   BENCH_PREFIX,
   createIndex,
@@ -274,13 +274,14 @@ async function main(): Promise<void> {
       },
       variants,
       workerNodeFlags: WORKER_NODE_FLAGS,
-      targets: checkTargets(variants, settings),
+      targets: checkTargets(variants, settings, machine.cores),
       chart: chartFiles,
       profiles,
       notes,
     };
     writeFileSync(path.join(outputDir, "report.json"), reportJson(report));
     writeFileSync(path.join(outputDir, "report.md"), reportMarkdown(report));
+    for (const line of targetLines(report.targets)) progress.log(`[target] ${line}`);
     progress.log(`bench: done; report in ${path.join(outputDir, "report.md")}`);
   } finally {
     if (!settings.keep) {

@@ -44,9 +44,10 @@ export class WorkerProcess {
   readonly name: string;
   metricsPort: number | undefined;
 
-  constructor(env: Record<string, string>, args: string[] = ["start"], name = "worker") {
+  /** `entry`: the script to run, relative to the repository or absolute (the A/B bench runs other checkouts' builds). */
+  constructor(env: Record<string, string>, args: string[] = ["start"], name = "worker", entry = WORKER_ENTRY) {
     this.name = name;
-    this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(ROOT, WORKER_ENTRY), ...args], {
+    this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.resolve(ROOT, entry), ...args], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "",

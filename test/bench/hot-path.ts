@@ -1,0 +1,119 @@
+/**
+ * `make bench-hot-path`: the worker's own per-record work without any server, in CPU
+ * microseconds per record and per stage: kafkajs message -> record (intake, checkpointer
+ * segment, queue), decoding, batching (action line, size estimate), bulk body, response
+ * classification and acks (checkpointer, queue release, latency metric). CPU time is
+ * what a shared machine distorts least, so this is how a hot-path change is shown
+ * before and after; kafkajs' own decoding of fetch responses and the HTTP client are
+ * outside (the Kafka ceiling and `make bench` cover them).
+ *
+ * Environment: BENCH_RECORDS (200000), BENCH_VARIANTS (json,text), BENCH_RECORD_BYTES (1024), BENCH_HOT_ROUNDS (5).
+ */
+import type { KafkaMessage } from "kafkajs";
+import { createDecoder } from "../../src/pipeline/decoder.ts";
+import type { PendingDocument } from "../../src/pipeline/document.ts";
+import { BoundedQueue } from "../../src/pipeline/bounded-queue.ts";
+import type { QueuedRecord } from "../../src/pipeline/record.ts";
+import { createRouter } from "../../src/pipeline/router.ts";
+import { Batcher } from "../../src/sink/batcher.ts";
+import { actionLine, buildBulkBody, estimateActionBytes } from "../../src/sink/bulk-request.ts";
+import { classifyResponse, type BulkResponseBody } from "../../src/sink/bulk-response.ts";
+import { Checkpointer } from "../../src/source/checkpointer.ts";
+import { toKafkaRecord } from "../../src/source/record-conversion.ts";
+import { createMetrics } from "../../src/telemetry/metrics.ts";
+import { makeRecord } from "./data.ts";
+import { loadSettings, type Variant } from "./settings.ts";
+
+const TOPIC = "hot-path";
+const BATCH = 500;
+
+type Stage = "intake" | "decode" | "batch" | "body" | "response" | "ack";
+const STAGES: readonly Stage[] = ["intake", "decode", "batch", "body", "response", "ack"];
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** kafkajs-shaped messages, values as slices of one large buffer like a fetch response. */
+function messages(variant: Variant, count: number, recordBytes: number): KafkaMessage[] {
+  const values = Array.from({ length: count }, (_, i) => Buffer.from(makeRecord(variant, i, recordBytes)));
+  const all = Buffer.concat(values);
+  let at = 0;
+  const now = Date.now();
+  return values.map((v, i): KafkaMessage => {
+    const value = all.subarray(at, at + v.length);
+    at += v.length;
+    return { key: null, value, timestamp: String(now + i), attributes: 0, offset: String(i), headers: {} };
+  });
+}
+
+/** One pass over `msgs`; adds the CPU µs of each stage to `spent`. */
+function pass(msgs: readonly KafkaMessage[], spent: Record<Stage, number>): void {
+  const checkpointer = new Checkpointer();
+  checkpointer.assign([{ topic: TOPIC, partition: 0 }]);
+  checkpointer.seedPosition(TOPIC, 0, "0");
+  const queue = new BoundedQueue<QueuedRecord>({ maxRecords: 1e9, maxBytes: 1e15, lowWatermarkRatio: 0.5 }, (item) => item.record.size);
+  const decoder = createDecoder({ router: createRouter({ template: "{topic}" }) });
+  const metrics = createMetrics({ defaultMetrics: false });
+  metrics.setPendingRecords(TOPIC, 0, 0);
+  const batcher = new Batcher<PendingDocument>({ maxDocuments: 2000, maxBytes: 5 * 2 ** 20, lingerMs: 100 });
+  for (let from = 0; from < msgs.length; from += BATCH) {
+    let t = cpuMicros();
+    const mark = (stage: Stage): void => {
+      const n = cpuMicros();
+      spent[stage] += n - t;
+      t = n;
+    };
+    const slice = msgs.slice(from, from + BATCH);
+    const segment = checkpointer.track(TOPIC, 0, String(from), String(from + slice.length - 1), slice.length);
+    if (!segment) throw new Error("not tracked");
+    queue.push(slice.map((m) => ({ record: toKafkaRecord(TOPIC, 0, m), ack: segment.recordAck() })));
+    const items = queue.take(BATCH, 1e15);
+    mark("intake");
+    const decoded = items.map((item) => ({ item, result: decoder.decode(item.record) }));
+    mark("decode");
+    const batches: PendingDocument[][] = [];
+    for (const { item, result } of decoded) {
+      if (result.kind !== "document") continue;
+      const line = actionLine(result.action);
+      const document: PendingDocument = { action: result.action, origin: item.record, ack: item.ack, actionLine: line };
+      batches.push(...batcher.add(document, estimateActionBytes(result.action, line), 0));
+    }
+    batches.push(batcher.flush());
+    mark("batch");
+    const bodies = batches.map((b) => buildBulkBody(b));
+    mark("body");
+    for (const batch of batches) {
+      const response = JSON.parse(JSON.stringify({ errors: false, items: batch.map(() => ({ index: { status: 201, result: "created" } })) })) as BulkResponseBody;
+      t = cpuMicros(); // the fake server's JSON is not ours to count
+      classifyResponse(batch.map((d) => d.action), response);
+      mark("response");
+      for (const document of batch) {
+        document.ack();
+        queue.release(document.origin.size, 1);
+        metrics.recordAcked(document.origin.topic, document.origin.partition, document.origin.timestamp);
+      }
+      mark("ack");
+    }
+    if (bodies.length === 0) throw new Error("no body");
+  }
+}
+
+function main(): void {
+  const settings = loadSettings({ BENCH_RECORDS: "200000", ...process.env });
+  const rounds = Number(process.env.BENCH_HOT_ROUNDS ?? "5");
+  const lines = ["| variant | " + STAGES.join(" | ") + " | total µs/record | CPU s per 100k |", "|---|" + STAGES.map(() => "--:|").join("") + "--:|--:|"];
+  for (const variant of settings.variants) {
+    const msgs = messages(variant, settings.records, settings.recordBytes);
+    pass(msgs.slice(0, 20_000), Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>); // warm-up
+    const spent = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+    for (let r = 0; r < rounds; r++) pass(msgs, spent);
+    const per = (us: number): number => us / (rounds * msgs.length);
+    const total = STAGES.reduce((a, s) => a + per(spent[s]), 0);
+    lines.push(`| ${variant} | ${STAGES.map((s) => per(spent[s]).toFixed(2)).join(" | ")} | ${total.toFixed(2)} | ${(total / 10).toFixed(3)} |`);
+  }
+  process.stdout.write(`hot path, CPU µs per record (${String(settings.records)} records x ${String(rounds)} rounds, ${String(settings.recordBytes)} B):\n${lines.join("\n")}\n`);
+}
+
+main();
