@@ -11,7 +11,7 @@
  *
  * - Back-pressure (429, 503, a timeout) in the window: limit x `backoffRatio`.
  * - Latency well above its unloaded baseline (more than `latencyRise` x 100 % above
- *   the lowest recent cost): limit x `latencyRatio`. Adding requests to a saturated
+ *   the lowest recent cost): limit x `latencyRatio`, not below `latencyFloor` (2). Adding requests to a saturated
  *   Elasticsearch only queues them there; latency is the first sign. Compared with
  *   the baseline, not a running mean, as TCP Vegas and Netflix's concurrency limits
  *   do: a mean follows a slow climb and never sees it.
@@ -44,6 +44,16 @@ export interface AdaptiveConcurrencyOptions {
   readonly latencyRise?: number;
   /** Requests smaller than this many bytes are costed as if this large (default 256 KiB). */
   readonly minCostBytes?: number;
+  /**
+   * The lowest limit a latency rise alone may set (default 2, capped at `max`); only
+   * back-pressure goes below it. With one request in flight Elasticsearch idles while
+   * each response travels back and the next body is built and sent; a second request
+   * covers that gap, so a single node's round-trips roughly double from 1 to 2 in
+   * flight without it being overloaded (the Elasticsearch ceiling of `make bench` runs
+   * 2). Measured: at 1 the worker indexed text records about a fifth slower than with
+   * a fixed 2 (bench-ab, issue 12).
+   */
+  readonly latencyFloor?: number;
 }
 
 /** How one request ended, as far as the limit is concerned. */
@@ -79,6 +89,7 @@ const DEFAULTS = {
   latencyRatio: 0.9,
   latencyRise: 1.0,
   minCostBytes: 256 * 1024,
+  latencyFloor: 2,
 } as const;
 
 function validRatio(name: string, value: number, upperOpen = true): number {
@@ -94,6 +105,7 @@ export class AdaptiveConcurrency {
   readonly #latencyRatio: number;
   readonly #latencyRise: number;
   readonly #minCostBytes: number;
+  readonly #latencyFloor: number;
   /** Kept fractional so repeated x0.9 steps add up; `limit` rounds down. */
   #limit: number;
   /** Lowest cost seen (ms per MiB), re-learned at concurrency 1: the server's unloaded speed. */
@@ -116,6 +128,9 @@ export class AdaptiveConcurrency {
     this.#latencyRatio = validRatio("latencyRatio", options.latencyRatio ?? DEFAULTS.latencyRatio);
     this.#latencyRise = options.latencyRise ?? DEFAULTS.latencyRise;
     this.#minCostBytes = options.minCostBytes ?? DEFAULTS.minCostBytes;
+    const floor = options.latencyFloor ?? DEFAULTS.latencyFloor;
+    if (!Number.isSafeInteger(floor) || floor < 1) throw new ConfigError(`adaptive concurrency latencyFloor must be a positive integer, got ${String(floor)}`);
+    this.#latencyFloor = Math.min(floor, max);
     if (!(this.#latencyRise > 0)) throw new ConfigError(`adaptive concurrency latencyRise must be > 0, got ${String(this.#latencyRise)}`);
     if (!(this.#minCostBytes >= 1)) throw new ConfigError(`adaptive concurrency minCostBytes must be >= 1, got ${String(this.#minCostBytes)}`);
   }
@@ -179,12 +194,19 @@ export class AdaptiveConcurrency {
     }
     const cost = window.costSum / window.count;
     const baseline = this.#nextBaseline(cost, window.peakInFlight);
-    this.#baseline = baseline;
-    if (cost > baseline * (1 + this.#latencyRise)) {
-      this.#limit = Math.max(1, this.#limit * this.#latencyRatio);
+    const risen = cost > baseline * (1 + this.#latencyRise);
+    if (risen && this.#limit > this.#latencyFloor) {
+      this.#baseline = baseline;
+      this.#limit = Math.max(this.#latencyFloor, this.#limit * this.#latencyRatio);
       this.#lastChange = "latency";
       this.#decreasedAt = at;
-    } else if (window.peakInFlight >= this.limit && this.#limit < this.#max) {
+      return;
+    }
+    // At the floor a latency rise cannot lower the limit, so the unloaded cost cannot be
+    // measured below it either: re-learn it half-way here, as at concurrency 1, so that
+    // a workload that became heavier for good does not pin the limit at the floor.
+    this.#baseline = risen ? (baseline + cost) / 2 : baseline;
+    if (!risen && window.peakInFlight >= this.limit && this.#limit < this.#max) {
       this.#limit = Math.min(this.#max, Math.floor(this.#limit) + 1);
       this.#lastChange = "increase";
     } else {

@@ -106,6 +106,18 @@ describe("AdaptiveConcurrency", () => {
     assert.equal(c.limit, 4, `climbs back once the new cost is learned: ${limits.join(",")}`);
   });
 
+  test("a latency rise alone never takes the limit below the floor of 2; back-pressure does", () => {
+    // A busy node whose round-trips grow with the square of the requests in flight.
+    const c = new AdaptiveConcurrency({ max: 4 });
+    const limits = simulate(c, 40, (inFlight) => ({ latencyMs: 100 * inFlight * inFlight, signal: "ok" }));
+    assert.ok(Math.min(...limits.slice(2)) >= 2, `stays at 2 or more: ${limits.join(",")}`);
+    simulate(c, 5, () => ({ latencyMs: 100, signal: "backpressure" }));
+    assert.equal(c.limit, 1, "429s still halve it down to 1");
+    const old = new AdaptiveConcurrency({ max: 4, latencyFloor: 1 });
+    const oldLimits = simulate(old, 40, (inFlight) => ({ latencyMs: 100 * inFlight * inFlight, signal: "ok" }));
+    assert.ok(oldLimits.includes(1), `with a floor of 1 latency alone drops it to 1: ${oldLimits.join(",")}`);
+  });
+
   test("errors that say nothing about load (refused connection, 400) change nothing", () => {
     const c = new AdaptiveConcurrency({ max: 4, initial: 3 });
     simulate(c, 5, () => ({ latencyMs: 10, signal: "error" }));
@@ -118,5 +130,6 @@ describe("AdaptiveConcurrency", () => {
     assert.throws(() => new AdaptiveConcurrency({ max: 2, backoffRatio: 1 }), /backoffRatio/);
     assert.throws(() => new AdaptiveConcurrency({ max: 2, latencyRatio: 0 }), /latencyRatio/);
     assert.throws(() => new AdaptiveConcurrency({ max: 2, latencyRise: 0 }), /latencyRise/);
+    assert.throws(() => new AdaptiveConcurrency({ max: 2, latencyFloor: 0 }), /latencyFloor/);
   });
 });
