@@ -1,13 +1,25 @@
 import { isSpliced, sourceByteLength, writeSpliced, type BulkAction, type DocumentSource, type PendingDocument } from "../pipeline/document.ts";
 
+/** The head of an action line for one (op, index), kept for the next action: a batch mostly goes to one index. */
+let lastHead = { op: "", index: "", text: "" };
+
+function actionHead(op: BulkAction["op"], index: string): string {
+  if (lastHead.op !== op || lastHead.index !== index) {
+    lastHead = { op, index, text: `{"${op}":{"_index":${JSON.stringify(index)}` };
+  }
+  return lastHead.text;
+}
+
 /**
  * The action-and-metadata line of one bulk item, without its newline. Only index
  * and id are user data; JSON.stringify escapes them. A `version` adds external
- * versioning (`version_type: external`).
+ * versioning (`version_type: external`). Built as text around a cached head rather
+ * than by stringifying an object per record: the same bytes, for a fraction of the
+ * work (it runs once per record).
  */
 export function actionLine(action: BulkAction): string {
-  const meta = action.id === undefined ? { _index: action.index } : { _index: action.index, _id: action.id };
-  const line = JSON.stringify({ [action.op]: meta });
+  const head = actionHead(action.op, action.index);
+  const line = action.id === undefined ? `${head}}}` : `${head},"_id":${JSON.stringify(action.id)}}}`;
   if (action.version === undefined) return line;
   // Written as a raw JSON number: an int64 offset may exceed 2^53, so it never becomes a JS number.
   if (!/^\d{1,19}$/.test(action.version)) throw new TypeError(`invalid external version ${JSON.stringify(action.version)}`);

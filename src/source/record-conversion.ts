@@ -1,11 +1,19 @@
 import type { IHeaders, KafkaMessage } from "kafkajs";
 import type { KafkaRecord } from "../pipeline/record.ts";
 
+type FlatHeaders = Readonly<Record<string, Buffer | string | undefined>>;
+
+/** Shared by every record without headers (most): no object per record. */
+const NO_HEADERS: FlatHeaders = Object.freeze({});
+
 /** Header values are bytes, strings or arrays of them; a document needs one value per key. */
-function flattenHeaders(headers: IHeaders | undefined): Record<string, Buffer | string | undefined> {
+function flattenHeaders(headers: IHeaders | undefined): FlatHeaders {
+  if (!headers) return NO_HEADERS;
+  const names = Object.keys(headers);
+  if (names.length === 0) return NO_HEADERS;
   const flat: Record<string, Buffer | string | undefined> = {};
-  if (!headers) return flat;
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of names) {
+    const value = headers[name];
     flat[name] = Array.isArray(value) ? value[value.length - 1] : value;
   }
   return flat;
