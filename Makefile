@@ -11,7 +11,7 @@ SERVICES := test/infra/services.sh
 STAMP := node_modules/.install-stamp
 
 .PHONY: help install build lint typecheck test test-unit test-integration test-secured test-faults test-compat services-up services-down \
-        services-status demo bench tools clean image test-image manifests bench-scale bench-storm
+        services-status demo bench tools clean image test-image manifests bench-scale bench-storm bench-ab bench-hot-path
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -97,6 +97,14 @@ bench-scale: $(STAMP) build ## the worker alone as 1, 2, 3 replicas of one group
 	bash test/infra/ensure-tools.sh kcat
 	bash $(SERVICES) up
 	KES_WORKER_ENTRY=dist/main.js flock -s /tmp/kes-servers.lock $(NODE) test/bench/scale.ts
+
+bench-ab: $(STAMP) build ## two or more worker builds alternated on one backlog (BENCH_AB=label=path/dist/main.js,label=current;NAME=value)
+	bash test/infra/ensure-tools.sh kcat
+	bash $(SERVICES) up
+	KES_WORKER_ENTRY=dist/main.js flock -s /tmp/kes-servers.lock $(NODE) test/bench/ab.ts
+
+bench-hot-path: $(STAMP) ## the worker's own CPU µs per record and stage (decode, batch, body, acks), no servers
+	$(NODE) test/bench/hot-path.ts
 
 bench-storm: $(STAMP) build ## adaptive vs fixed bulk concurrency through a 429 storm (es-fault-proxy on ES_PORT+50)
 	bash test/infra/ensure-tools.sh kcat

@@ -177,14 +177,18 @@ export function createDecoder(options: DecoderOptions): Decoder {
     return lastIso;
   }
 
-  /** The id and, for key ids, the external version (the offset) that keeps stale writes out. */
-  function documentIdentity(record: KafkaRecord): Pick<BulkAction, "id" | "version"> {
-    if (idStrategy === "none") return { id: undefined };
+  /**
+   * The write for a record: its id and, for key ids, the external version (the offset)
+   * that keeps stale writes out. One object per record, built in place (no identity
+   * object spread into it: this runs for every record).
+   */
+  function writeAction(record: KafkaRecord, index: string, documentSource: DocumentSource): BulkAction {
     // An empty key is no key: Elasticsearch refuses an empty _id.
     if (idStrategy === "key" && record.key !== null && record.key.length > 0) {
-      return { id: keyId(record.key), version: record.offset };
+      return { op: opType, index, id: keyId(record.key), version: record.offset, source: documentSource };
     }
-    return { id: `${record.topic}-${String(record.partition)}-${record.offset}` };
+    const id = idStrategy === "none" ? undefined : `${record.topic}-${String(record.partition)}-${record.offset}`;
+    return { op: opType, index, id, source: documentSource };
   }
 
   function metadata(record: KafkaRecord): string {
@@ -282,12 +286,7 @@ export function createDecoder(options: DecoderOptions): Decoder {
       // Deterministic for records without a timestamp (the epoch), so a redelivery is identical.
       const ts = effectiveTimestamp(record.timestamp);
       if (record.value === null) return tombstone(record, ts);
-      const action: BulkAction = {
-        op: opType,
-        index: router.route(record.topic, ts),
-        ...documentIdentity(record),
-        source: source(record, record.value, ts),
-      };
+      const action = writeAction(record, router.route(record.topic, ts), source(record, record.value, ts));
       return { kind: "document", action };
     },
   };

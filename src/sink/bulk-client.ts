@@ -21,9 +21,11 @@ export interface BulkClientOptions {
 
 /**
  * Only what the sink reads: trims the response of large batches. Every item keeps
- * `status`, so items stay in request order.
+ * `status`, so items stay in request order. `result` ("created", "updated") is left
+ * out: the status says the same to the sink, and the response of a 2,000-document
+ * request is then about half as long to parse (once per request, on the hot path).
  */
-const FILTER_PATH = "errors,items.*.status,items.*.result,items.*.error";
+const FILTER_PATH = "errors,items.*.status,items.*.error";
 
 /**
  * How the transport redacts the diagnostics it attaches to an error. Its default,
