@@ -86,8 +86,10 @@ async function redrive(config: Config, logger: Logger): Promise<number> {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  filterKnownWarnings();
+const KNOWN = new Set(["start", "check-config", "healthcheck", "redrive", ...Object.keys(COMMAND_USAGE)]);
+
+/** Help and unknown commands: the exit code when answered here, undefined when the command should run. */
+async function answerUsage(argv: readonly string[]): Promise<number | undefined> {
   const command = argv[0];
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(`${USAGE}\n`);
@@ -98,14 +100,19 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${await usage()}\n`);
     return 0;
   }
-  if (command !== "start" && command !== "check-config" && command !== "healthcheck" && command !== "redrive" && usage === undefined) {
+  if (!KNOWN.has(command)) {
     process.stderr.write(`kafka-es-transfer: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
+  return undefined;
+}
 
-  let config;
+/** The configuration, or the exit code 2 after one line naming the bad value. */
+function configOrExit(command: string, argv: readonly string[]): Config | number {
   try {
-    config = loadConfig({ argv: argv.slice(1), env: process.env, needsTopics: usage === undefined && command !== "redrive" });
+    // start needs topics; the one-shot commands take theirs from their own arguments.
+    const needsTopics = COMMAND_USAGE[command] === undefined && command !== "redrive";
+    return loadConfig({ argv: argv.slice(1), env: process.env, needsTopics });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`kafka-es-transfer: ${error.message}\n`);
@@ -113,29 +120,33 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
+}
 
-  if (command === "check-config") {
-    const { redactedConfig } = await import("./config/redact.ts");
-    process.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
-    return 0;
+/** The commands that print or do one thing and exit, without the worker's logger; undefined for the others. */
+async function runOneShot(command: string, argv: readonly string[], config: Config): Promise<number | undefined> {
+  switch (command) {
+    case "check-config": {
+      const { redactedConfig } = await import("./config/redact.ts");
+      process.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
+      return 0;
+    }
+    case "healthcheck": {
+      const { runHealthcheck } = await import("./telemetry/healthcheck.ts");
+      const outcome = await runHealthcheck(config.telemetry.metricsHost, config.telemetry.metricsPort);
+      process.stdout.write(`${outcome.message}\n`);
+      return outcome.healthy ? 0 : 1;
+    }
+    case "replay":
+      return (await import("./replay/command.ts")).replayCommand(argv.slice(1), config);
+    case "templates":
+      return (await import("./compose/templates-command.ts")).templatesCommand(argv.slice(1), config);
+    default:
+      return undefined;
   }
+}
 
-  if (command === "healthcheck") {
-    const { runHealthcheck } = await import("./telemetry/healthcheck.ts");
-    const outcome = await runHealthcheck(config.telemetry.metricsHost, config.telemetry.metricsPort);
-    process.stdout.write(`${outcome.message}\n`);
-    return outcome.healthy ? 0 : 1;
-  }
-  if (command === "replay") return (await import("./replay/command.ts")).replayCommand(argv.slice(1), config);
-  if (command === "templates") return (await import("./compose/templates-command.ts")).templatesCommand(argv.slice(1), config);
-
-  const logger = createLogger({ level: config.telemetry.logLevel });
-  installCrashGuard(logger, (code) => {
-    process.exitCode = code;
-    // Let pino flush the fatal line first.
-    setTimeout(() => process.exit(code), 200).unref();
-  });
-  if (command === "redrive") return redrive(config, logger);
+/** `start`: runs until a signal (drain, commit, exit 0) or a fatal error (exit 1). */
+async function runWorker(config: Config, logger: Logger): Promise<number> {
   let app;
   try {
     app = await (await import("./app.ts")).startApp(config, logger);
@@ -143,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
     logger.fatal({ err: describeError(error) }, "could not start");
     return 1;
   }
-
+  const running = app;
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -154,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
         process.exit(130);
       }
       logger.info({ signal }, "stopping: draining in-flight records, then committing");
-      app.stop(`signal ${signal}`).then(
+      running.stop(`signal ${signal}`).then(
         () => { resolve(0); },
         (error: unknown) => {
           logger.error({ err: describeError(error) }, "unclean stop");
@@ -164,7 +175,7 @@ async function main(argv: string[]): Promise<number> {
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
-    app.finished.then(
+    running.finished.then(
       (outcome) => {
         if (outcome.kind === "failed") {
           logger.fatal({ err: describeError(outcome.error) }, "worker stopped on a fatal error");
@@ -177,6 +188,25 @@ async function main(argv: string[]): Promise<number> {
       },
     );
   });
+}
+
+async function main(argv: string[]): Promise<number> {
+  filterKnownWarnings();
+  const answered = await answerUsage(argv);
+  if (answered !== undefined) return answered;
+  const command = argv[0] ?? "start";
+  const config = configOrExit(command, argv);
+  if (typeof config === "number") return config;
+  const oneShot = await runOneShot(command, argv, config);
+  if (oneShot !== undefined) return oneShot;
+
+  const logger = createLogger({ level: config.telemetry.logLevel });
+  installCrashGuard(logger, (code) => {
+    process.exitCode = code;
+    // Let pino flush the fatal line first.
+    setTimeout(() => process.exit(code), 200).unref();
+  });
+  return command === "redrive" ? redrive(config, logger) : runWorker(config, logger);
 }
 
 main(process.argv.slice(2)).then(

@@ -20,6 +20,12 @@ import { suiteFixture } from "../support/fixture.ts";
 const MINUTE = 60_000;
 /** Record i of a topic has timestamp BASE + i * STEP. */
 const BASE = Date.UTC(2026, 0, 1, 0, 0, 0);
+/**
+ * The records are dated BASE, far older than the broker's 7-day retention: without
+ * this, the broker's periodic retention check deletes them between the produce and
+ * the replay whenever it happens to run in between.
+ */
+const KEEP_FOREVER = { "retention.ms": "-1" };
 const STEP = 6_000;
 const N = 4_000;
 /** Inside the range: records 1000..2999 of each topic. */
@@ -75,8 +81,8 @@ describe("replay", () => {
   async function seed(): Promise<void> {
     if (seeded) return;
     seeded = true;
-    await createTopics([topics[0] ?? ""], partitions[0] ?? 1);
-    await createTopics([topics[1] ?? ""], partitions[1] ?? 1);
+    await createTopics([topics[0] ?? ""], partitions[0] ?? 1, KEEP_FOREVER);
+    await createTopics([topics[1] ?? ""], partitions[1] ?? 1, KEEP_FOREVER);
     for (const [i, topic] of topics.entries()) await produce(topic, N, topicRecords(topic, partitions[i] ?? 1));
     // The configured group has committed offsets of its own: replay must not move them.
     await withAdmin(async (admin) => {

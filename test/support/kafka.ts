@@ -15,11 +15,15 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
   }
 }
 
-export async function createTopics(topics: readonly string[], partitions: number): Promise<void> {
+/** Topic-level settings, e.g. `{ "retention.ms": "-1" }`. */
+export type TopicConfig = Readonly<Record<string, string>>;
+
+export async function createTopics(topics: readonly string[], partitions: number, config: TopicConfig = {}): Promise<void> {
+  const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
   await withAdmin(async (admin) => {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1, configEntries })),
     });
   });
 }
