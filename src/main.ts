@@ -1,16 +1,23 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --max-old-space-size=64
 /**
  * CLI entry: `kafka-es-transfer start` runs the worker, `check-config` prints the
  * effective configuration (secrets redacted). Exit codes: 0 clean stop, 1 runtime
  * failure, 2 bad configuration or usage. Bad input gets one line, never a stack trace.
  *
- * --max-semi-space-size=8 (MiB): V8's default young generation lets a process that
- * allocates a short-lived string per record grow hundreds of MiB of collector headroom;
- * 8 MiB semi-spaces cut the benchmark's peak RSS by about a quarter at no measured CPU
- * cost. The shebang, the image's NODE_OPTIONS and the test harness all pass it.
- * Not --max-old-space-size=64, though it cuts the peak by 40-90 MiB (dead Buffers are
- * collected sooner): under a 429 storm the live heap passed 64 MiB and the worker died
- * (bench-storm, issue 12 notes).
+ * Memory bounds, passed by every launcher (this shebang, `npm start`, the image's
+ * NODE_OPTIONS and ENV, the test harness; test/unit/docker/launch-flags.test.ts checks
+ * they agree), chosen by measurement (issue 12, /work/notes/issue-12-mem.md):
+ * - --max-old-space-size=64 (MiB): dead Buffers (fetch responses, bulk bodies) are
+ *   counted outside the heap and freed only by a full collection, which a small old
+ *   space triggers sooner: -60 MiB of peak RSS on a backlog. The live heap of the
+ *   default queue stays near 40 MiB, 429 storms included; start warns when
+ *   queue.maxRecords needs more (telemetry/heap-budget.ts).
+ * - --max-semi-space-size=4 (MiB): a small young generation, less collector headroom.
+ * - MALLOC_MMAP_THRESHOLD_=131072: glibc serves every allocation of 128 KiB or more
+ *   (bulk bodies, fetch responses) with its own mapping, returned to the system when
+ *   freed; its default threshold rises with the first large free and then keeps such
+ *   buffers in the heap arenas, where freed memory stays resident.
+ * - MALLOC_ARENA_MAX=2: fewer per-thread malloc arenas holding freed memory.
  */
 import { loadConfig } from "./config/load.ts";
 import { ConfigError, describeError } from "./errors.ts";

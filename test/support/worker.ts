@@ -11,7 +11,11 @@ import { BROKERS, ES_NODE, ROOT, waitFor } from "./env.ts";
  * The V8 flags the service ships with (see the shebang of src/main.ts and
  * docker/Dockerfile); KES_WORKER_NODE_FLAGS replaces them for experiments.
  */
-export const WORKER_NODE_FLAGS = (process.env.KES_WORKER_NODE_FLAGS ?? "--max-semi-space-size=8").split(" ").filter((f) => f !== "");
+export const SHIPPED_NODE_FLAGS = "--max-semi-space-size=4 --max-old-space-size=64";
+export const WORKER_NODE_FLAGS = (process.env.KES_WORKER_NODE_FLAGS ?? SHIPPED_NODE_FLAGS).split(" ").filter((f) => f !== "");
+
+/** The allocator settings the service ships with (same places); a worker's own env overrides them. */
+export const SHIPPED_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072" };
 
 /**
  * What runs: the sources by default (no build step needed), or the compiled
@@ -52,6 +56,7 @@ export class WorkerProcess {
       env: {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "",
+        ...SHIPPED_MALLOC_ENV,
         KAFKA_BROKERS: BROKERS.join(","),
         ES_NODE,
         METRICS_PORT: "0",
