@@ -2,6 +2,7 @@ import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
 import type { Logger } from "pino";
 import { kafkaSasl, kafkaTls, type KafkaSaslOptions, type KafkaTlsOptions } from "./kafka-security.ts";
 import { registerCompressionCodecs } from "./compression.ts";
+import { fixKafkajsRequestTimer } from "./kafkajs-request-timer.ts";
 
 export interface KafkaConnectionOptions {
   readonly brokers: readonly string[];
@@ -35,6 +36,8 @@ export function createKafka(options: KafkaConnectionOptions, logger: Logger, ret
   const sasl = kafkaSasl(options.sasl);
   // Every client built here reads snappy, lz4 and zstd batches, not only gzip.
   registerCompressionCodecs();
+  // kafkajs re-arms a 1 ms timer per connection for ever (see kafkajs-request-timer.ts).
+  fixKafkajsRequestTimer();
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
