@@ -12,7 +12,7 @@ import type { NaiveResult } from "./naive.ts";
 import type { CpuShares, MachineInfo } from "./proc.ts";
 import type { ProduceResult } from "./produce.ts";
 import type { ProfileSummary } from "./profile.ts";
-import { WORKER_ENTRY, WORKER_NODE_FLAGS } from "../support/worker.ts";
+import { SHIPPED_MALLOC_ENV, WORKER_ENTRY, WORKER_NODE_FLAGS } from "../support/worker.ts";
 import { profileMarkdown } from "./profile.ts";
 import { cpuBound, latencyBound, throughputBound } from "./bounds.ts";
 import { fmt } from "./progress.ts";
@@ -333,7 +333,7 @@ export function reportMarkdown(report: BenchReport): string {
     "- Elasticsearch ceiling: the worker's own Elasticsearch client settings, bulk request path (`filter_path` included), batcher and size estimate, " +
       "with the documents the worker would send (same sources, ids of the form `<topic>-<partition>-<offset>`), " +
       "NDJSON bodies built in memory before the clock starts, as many requests in flight as bulk.workers.",
-    `- Worker: \`node ${WORKER_NODE_FLAGS.join(" ")} ${WORKER_ENTRY} start\` as a child process with default settings (only topic, group, metrics port and log level set), fresh group, ` +
+    `- Worker: \`${Object.entries(SHIPPED_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(" ")} node ${(report.workerNodeFlags ?? WORKER_NODE_FLAGS).join(" ")} ${WORKER_ENTRY} start\` as a child process with default settings (only topic, group, metrics port and log level set), fresh group, ` +
       "fresh index. Throughput = N / (time from the `partitions assigned` log line until `kafka_es_transfer_records_indexed_total` reached N; " +
       "the crossing is interpolated between one-second scrapes). CPU = utime + stime from /proc/<pid>/stat over the same window; " +
       "peak RSS = VmHWM from /proc/<pid>/status. The chart's data are the same one-second scrapes.",
