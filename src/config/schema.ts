@@ -10,7 +10,7 @@
 import type convict from "convict";
 import type { IdStrategy, OpType, TombstonePolicy } from "../pipeline/decoder.ts";
 import type { ElasticsearchOptions } from "../sink/es-client.ts";
-import type { KafkaSaslOptions, KafkaTlsOptions } from "../source/kafka-security.ts";
+import type { KafkaSaslOptions, KafkaTlsOptions } from "../source/auth/kafka-security.ts";
 import type { SASL_MECHANISMS } from "./formats.ts";
 import {
   BROKER_LIST,

@@ -1,8 +1,8 @@
 import { ConfigError, describeError, RecordRejectedError } from "../errors.ts";
 import type { BulkAction } from "../pipeline/document.ts";
 import type { KafkaRecord } from "../pipeline/record.ts";
-import { LogRateLimiter, suppressedSuffix } from "../telemetry/rate-limited-log.ts";
-import { DEFAULT_EXCERPT_BYTES, recordExcerpt } from "../telemetry/record-excerpt.ts";
+import { LogRateLimiter, suppressedSuffix } from "../shared/rate-limited-log.ts";
+import { DEFAULT_EXCERPT_BYTES, recordExcerpt } from "../shared/record-excerpt.ts";
 import { deadLetterRecord, type DeadLetterWriter } from "./dead-letter.ts";
 import { noopLogger, noopObserver, type RejectionEvent, type SinkLogger, type SinkObserver } from "./observer.ts";
 import { backoffDelay, sleep as abortableSleep, type RetryPolicyOptions } from "./retry-policy.ts";
