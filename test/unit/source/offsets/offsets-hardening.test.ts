@@ -1,7 +1,7 @@
 /**
- * Pure parts of the source's defences against kafkajs' own failures (issue 8): the pause
- * plan, the start/seed plan, the checkpointer's seeded position and skip detection, and
- * the committer's per-attempt re-validation.
+ * Pure parts of the source's defences against kafkajs' own failures (issue 8): the
+ * start/seed plan, the checkpointer's seeded position and skip detection, and the
+ * committer's per-attempt re-validation. (The pause plan: consumer/pause-controller.test.ts.)
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -10,51 +10,9 @@ import pino from "pino";
 import { Checkpointer, type SkippedRange } from "../../../../src/source/offsets/checkpointer.ts";
 import { OffsetCommitter, toOffsets, type CommitChannel } from "../../../../src/source/offsets/offset-committer.ts";
 import { parseCommitted, planSeed } from "../../../../src/source/offsets/partition-seeder.ts";
-import { applyPlan, byTopic, mayEnqueue, planPauses, type PausableConsumer } from "../../../../src/source/consumer/pause-controller.ts";
-import { installCrashGuard, rejectionHandler } from "../../../../src/telemetry/crash-guard.ts";
 
 const T = "orders";
-const quiet = { saturated: false, stopping: false, resubscribing: false };
 const logger = pino({ level: "silent" });
-
-void describe("pause plan", () => {
-  const assignment = [{ topic: T, partition: 0 }, { topic: T, partition: 1 }];
-
-  void test("everything paused while the queue is full, stopping or re-subscribing", () => {
-    for (const inputs of [{ ...quiet, saturated: true }, { ...quiet, stopping: true }, { ...quiet, resubscribing: true }]) {
-      assert.deepEqual(planPauses(inputs, assignment, new Set()), { all: true, partitions: [] });
-    }
-  });
-
-  void test("otherwise only the partitions still being seeded", () => {
-    const plan = planPauses(quiet, assignment, new Set([`${T}\u00001`]));
-    assert.deepEqual(plan, { all: false, partitions: [{ topic: T, partition: 1 }] });
-    assert.equal(mayEnqueue(plan, T, 0), true);
-    assert.equal(mayEnqueue(plan, T, 1), false);
-    assert.equal(mayEnqueue({ all: true, partitions: [] }, T, 0), false);
-  });
-
-  void test("applying is idempotent and complete: resume all, then pause the plan", () => {
-    const calls: string[] = [];
-    const consumer: PausableConsumer = {
-      pause: (tps) => { calls.push(`pause ${JSON.stringify(tps)}`); },
-      resume: (tps) => { calls.push(`resume ${JSON.stringify(tps)}`); },
-    };
-    applyPlan(consumer, [T], { all: true, partitions: [] });
-    applyPlan(consumer, [T], { all: false, partitions: [{ topic: T, partition: 1 }] });
-    applyPlan(consumer, [T], { all: false, partitions: [] });
-    assert.deepEqual(calls, [
-      `pause [{"topic":"${T}"}]`,
-      `resume [{"topic":"${T}"}]`,
-      `pause [{"topic":"${T}","partitions":[1]}]`,
-      `resume [{"topic":"${T}"}]`,
-    ]);
-    assert.deepEqual(byTopic([{ topic: "a", partition: 1 }, { topic: "b", partition: 0 }, { topic: "a", partition: 3 }]), [
-      { topic: "a", partitions: [1, 3] },
-      { topic: "b", partitions: [0] },
-    ]);
-  });
-});
 
 void describe("seed plan", () => {
   const base = { low: 50n, high: 200n, fromBeginning: false, known: undefined };
@@ -206,20 +164,5 @@ void describe("OffsetCommitter", () => {
       { topic: "b", partition: 2, offset: "3", ownership: 2 },
       { topic: "a", partition: 1, offset: "5", ownership: 3 },
     ]), { topics: [{ topic: "a", partitions: [{ partition: 0, offset: "1" }, { partition: 1, offset: "5" }] }, { topic: "b", partitions: [{ partition: 2, offset: "3" }] }] });
-  });
-});
-
-void describe("crash guard", () => {
-  void test("an unhandled rejection is logged as one fatal line and exits non-zero", () => {
-    const codes: number[] = [];
-    const lines: string[] = [];
-    const capture = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
-    rejectionHandler(capture, (code) => codes.push(code))(new Error("boom"));
-    assert.deepEqual(codes, [1]);
-    assert.equal(lines.length, 1);
-    assert.match(lines[0] ?? "", /"level":60.*"err":"boom".*unhandled promise rejection/);
-    const remove = installCrashGuard(logger, () => undefined);
-    assert.ok(process.listenerCount("unhandledRejection") >= 1);
-    remove();
   });
 });
