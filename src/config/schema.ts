@@ -10,8 +10,8 @@
 import type convict from "convict";
 import type { IdStrategy, OpType, TombstonePolicy } from "../pipeline/decoder.ts";
 import type { ElasticsearchOptions } from "../sink/es-client.ts";
-import type { KafkaSaslOptions, KafkaTlsOptions } from "../source/auth/kafka-security.ts";
-import type { SASL_MECHANISMS } from "./formats.ts";
+import type { KafkaTlsOptions } from "../source/auth/kafka-security.ts";
+import type { KafkaSaslOptions, SaslMechanismName } from "../source/auth/sasl-mechanisms.ts";
 import {
   BROKER_LIST,
   FIELD_NAME,
@@ -24,6 +24,7 @@ import {
   RATIO,
   REGEX_SOURCE,
   SASL_MECHANISM,
+  SASL_MECHANISMS_DOC,
   SHA256_FINGERPRINT,
   REQUIRED_TEXT,
   TEXT,
@@ -34,7 +35,8 @@ import {
   integer,
 } from "./formats.ts";
 
-export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+/** "" = no SASL. */
+export type SaslMechanism = "" | SaslMechanismName;
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 /** "" only in the schema: the loader resolves it to "dlq" when deadLetter.topic is set, else "skip". */
 export type PermanentErrorPolicy = "" | "skip" | "stop" | "dlq";
@@ -265,7 +267,7 @@ export const configSchema: convict.Schema<Config> = {
     },
     sasl: {
       mechanism: {
-        doc: 'SASL mechanism, any case: "" (none), "plain", "scram-sha-256", "scram-sha-512" (username and password), "oauthbearer" (kafka.sasl.oauth.*: OIDC client credentials) or "aws" (AWS_MSK_IAM, kafka.sasl.aws.*). Usually with kafka.ssl.',
+        doc: `SASL mechanism, any case: ${SASL_MECHANISMS_DOC}. Usually with kafka.ssl.`,
         format: SASL_MECHANISM,
         default: "",
         env: "KAFKA_SASL_MECHANISM",

@@ -6,8 +6,7 @@ import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import type { Mechanism, SASLOptions } from "kafkajs";
 import { ConfigError, describeError } from "../../errors.ts";
-import { mskIamMechanism } from "./msk-iam.ts";
-import { createTokenProvider } from "./oauth-token.ts";
+import { saslMechanism, type Environment, type KafkaSaslOptions } from "./sasl-mechanisms.ts";
 
 export interface KafkaTlsOptions {
   readonly caFile: string;
@@ -16,15 +15,6 @@ export interface KafkaTlsOptions {
   readonly keyPassphrase: string;
   readonly servername: string;
   readonly rejectUnauthorized: boolean;
-}
-
-export interface KafkaSaslOptions {
-  /** Any case: "SCRAM-SHA-512" and "scram-sha-512" alike; "" = no SASL. */
-  readonly mechanism: string;
-  readonly username: string;
-  readonly password: string;
-  readonly oauth: { readonly tokenEndpoint: string; readonly clientId: string; readonly clientSecret: string; readonly scope: string };
-  readonly aws: { readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string };
 }
 
 function readPem(key: string, file: string): Buffer {
@@ -47,30 +37,10 @@ export function kafkaTls(ssl: boolean, tls: KafkaTlsOptions): false | Connection
   return options;
 }
 
-/** kafkajs' `sasl` for the configured mechanism, or undefined without SASL. */
-export function kafkaSasl(sasl: KafkaSaslOptions, env: Readonly<Record<string, string | undefined>> = process.env): SASLOptions | Mechanism | undefined {
-  const mechanism = sasl.mechanism.toLowerCase();
-  switch (mechanism) {
-    case "":
-      return undefined;
-    case "plain":
-      return { mechanism, username: sasl.username, password: sasl.password };
-    case "scram-sha-256":
-      return { mechanism, username: sasl.username, password: sasl.password };
-    case "scram-sha-512":
-      return { mechanism, username: sasl.username, password: sasl.password };
-    case "oauthbearer": {
-      const provider = createTokenProvider(sasl.oauth);
-      return { mechanism, oauthBearerProvider: async () => ({ value: (await provider.token()).value }) };
-    }
-    case "aws":
-      // Read at each authentication: rotated credentials (a mounted file, IRSA) are picked up.
-      return mskIamMechanism(sasl.aws.region, () => ({
-        accessKeyId: sasl.aws.accessKeyId || (env.AWS_ACCESS_KEY_ID ?? ""),
-        secretAccessKey: sasl.aws.secretAccessKey || (env.AWS_SECRET_ACCESS_KEY ?? ""),
-        sessionToken: sasl.aws.sessionToken || (env.AWS_SESSION_TOKEN ?? ""),
-      }));
-    default:
-      throw new ConfigError(`config: kafka.sasl.mechanism = ${JSON.stringify(sasl.mechanism)}: not supported`);
-  }
+/** kafkajs' `sasl` for the configured mechanism (sasl-mechanisms.ts), or undefined without SASL. */
+export function kafkaSasl(sasl: KafkaSaslOptions, env: Environment = process.env): SASLOptions | Mechanism | undefined {
+  if (sasl.mechanism === "") return undefined;
+  const spec = saslMechanism(sasl.mechanism);
+  if (spec === undefined) throw new ConfigError(`config: kafka.sasl.mechanism = ${JSON.stringify(sasl.mechanism)}: not supported`);
+  return spec.kafkajs(sasl, env);
 }

@@ -1,6 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
 import type { Logger } from "pino";
-import { kafkaSasl, kafkaTls, type KafkaSaslOptions, type KafkaTlsOptions } from "../auth/kafka-security.ts";
+import { kafkaSasl, kafkaTls, type KafkaTlsOptions } from "../auth/kafka-security.ts";
+import type { KafkaSaslOptions } from "../auth/sasl-mechanisms.ts";
 import { registerCompressionCodecs } from "./compression.ts";
 import { fixKafkajsRequestTimer } from "./kafkajs-request-timer.ts";
 

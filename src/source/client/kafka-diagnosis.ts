@@ -4,6 +4,7 @@
  * gets no explanation: the normal retries handle it.
  */
 import { hostPort, speaksTls } from "../../shared/tls-probe.ts";
+import { PASSWORD_REFUSED, saslMechanism } from "../auth/sasl-mechanisms.ts";
 
 export interface KafkaFailureContext {
   readonly brokers: readonly string[];
@@ -31,11 +32,6 @@ function firstLine(text: string): string {
   return (text.split("\n")[0] ?? "").slice(0, 200);
 }
 
-const CREDENTIALS: Readonly<Record<string, string>> = {
-  oauthbearer: "the token: check the broker's OAUTHBEARER validation (issuer, audience, signing keys) and KAFKA_SASL_OAUTH_*",
-  aws: "the AWS credentials: check KAFKA_SASL_AWS_* / AWS_* and the IAM policy",
-};
-
 /** The explanation that needs no network (every case but plaintext-to-TLS). */
 export function explainKafkaError(error: unknown, context: KafkaFailureContext): string | undefined {
   const { text, types } = facts(error);
@@ -53,7 +49,7 @@ export function explainKafkaError(error: unknown, context: KafkaFailureContext):
     return `Kafka: the broker does not enable SASL mechanism ${mech} on this listener: check KAFKA_SASL_MECHANISM against the listener's sasl.enabled.mechanisms`;
   }
   if (/SASL_AUTHENTICATION_FAILED|SASLAuthenticationError|authentication failed/i.test(`${types} ${text}`)) {
-    const what = CREDENTIALS[context.mechanism] ?? "the credentials: check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (and that the user exists for this mechanism)";
+    const what = saslMechanism(context.mechanism)?.refused ?? PASSWORD_REFUSED;
     return `Kafka: SASL ${mech} authentication failed (bad credentials): the broker refused ${what}`;
   }
   if (/SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY_LEAF|self-signed|local issuer|verify the first certificate/i.test(text)) {
