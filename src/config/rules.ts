@@ -3,6 +3,7 @@
  * Each returns a message naming the key(s) and value(s) involved.
  */
 import { indexTemplateProblem } from "../pipeline/index-name.ts";
+import { effectiveFailurePolicy, type FailurePolicyName } from "../shared/failure-policy-names.ts";
 import { SASL_MECHANISM_TABLE, saslMechanism, type RequiredSaslSetting } from "../source/auth/sasl-mechanisms.ts";
 import { orList } from "./formats.ts";
 import type { Config } from "./schema.ts";
@@ -173,10 +174,8 @@ function bulkProblems(bulk: Config["bulk"]): string[] {
 }
 
 /** The failure policy in force: an unset bulk.onPermanentError means "dlq" when a dead-letter topic is set. */
-export function effectivePermanentErrorPolicy(config: Pick<Config, "bulk" | "deadLetter">): "skip" | "stop" | "dlq" {
-  const policy = config.bulk.onPermanentError;
-  if (policy !== "") return policy;
-  return config.deadLetter.topic === "" ? "skip" : "dlq";
+export function effectivePermanentErrorPolicy(config: Pick<Config, "bulk" | "deadLetter">): FailurePolicyName {
+  return effectiveFailurePolicy(config.bulk.onPermanentError, config.deadLetter.topic);
 }
 
 /** A dead-letter topic the worker also consumes would feed its own rejects back to itself. */

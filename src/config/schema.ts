@@ -9,6 +9,7 @@
  */
 import type convict from "convict";
 import type { IdStrategy, OpType, TombstonePolicy } from "../pipeline/decoder.ts";
+import { PERMANENT_ERROR_SETTINGS, type PermanentErrorSetting } from "../shared/failure-policy-names.ts";
 import type { ElasticsearchOptions } from "../sink/es-client.ts";
 import type { KafkaTlsOptions } from "../source/auth/kafka-security.ts";
 import type { KafkaSaslOptions, SaslMechanismName } from "../source/auth/sasl-mechanisms.ts";
@@ -39,7 +40,7 @@ import {
 export type SaslMechanism = "" | SaslMechanismName;
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 /** "" only in the schema: the loader resolves it to "dlq" when deadLetter.topic is set, else "skip". */
-export type PermanentErrorPolicy = "" | "skip" | "stop" | "dlq";
+export type PermanentErrorPolicy = PermanentErrorSetting;
 
 export interface Config {
   readonly kafka: {
@@ -623,7 +624,7 @@ export const configSchema: convict.Schema<Config> = {
     },
     onPermanentError: {
       doc: "A record Elasticsearch permanently rejects (mapping error, document too large...) or that cannot be decoded or routed: \"dlq\" = write it to deadLetter.topic and commit past it only once Kafka acknowledged that write; \"skip\" = log it, count it and move on (its data is lost); \"stop\" = stop the worker without committing it. Unset (\"\"): \"dlq\" when deadLetter.topic is set, else \"skip\".",
-      format: ["", "skip", "stop", "dlq"],
+      format: PERMANENT_ERROR_SETTINGS,
       default: "",
       env: "ON_PERMANENT_ERROR",
     },
