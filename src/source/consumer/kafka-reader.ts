@@ -6,6 +6,7 @@ import { partitionKey, type QueuedRecord, type TopicPartition } from "../../pipe
 import { intakeBatch, type IntakeDeps } from "./batch-intake.ts";
 import type { Checkpointer, CommitRequest, SkippedRange } from "../offsets/checkpointer.ts";
 import { createGroupConsumer, type GroupConsumerHandlers } from "./group-consumer.ts";
+import { CommitSchedule } from "../offsets/commit-schedule.ts";
 import { OffsetCommitter } from "../offsets/offset-committer.ts";
 import { PartitionSeeder } from "../offsets/partition-seeder.ts";
 import { applyPlan, mayEnqueue, planPauses, type PausePlan } from "./pause-controller.ts";
@@ -59,7 +60,8 @@ const RETRY_MAX_MS = 30_000;
  * The Kafka edge of the pipeline. `eachBatch` only converts, tracks and enqueues, then
  * returns, because kafkajs has no background heartbeat: a slow callback would get the
  * member expelled. Back-pressure is `pause()`/`resume()` driven by the bounded queue
- * (see pause-controller.ts); commits go through the OffsetCommitter, and every
+ * (see pause-controller.ts); commits go through the OffsetCommitter, at the times the
+ * CommitSchedule decides (the reader only signals rebalances and stops), and every
  * assignment is seeded from the broker by the PartitionSeeder before it is fetched.
  */
 export class KafkaReader {
@@ -70,6 +72,7 @@ export class KafkaReader {
   readonly #logger: Logger;
   readonly #observer: ReaderObserver;
   readonly #committer: OffsetCommitter;
+  readonly #commits: CommitSchedule;
   readonly #seeder: PartitionSeeder;
   readonly #retryInitialMs: number;
   readonly #intake: IntakeDeps;
@@ -81,7 +84,7 @@ export class KafkaReader {
   #assignment: TopicPartition[] = [];
   #joined = false;
   #stopping = false;
-  #commitTimer: NodeJS.Timeout | undefined;
+  #pauseTimer: NodeJS.Timeout | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
   #resubscribing: Promise<void> | undefined;
   #fatal: ((error: Error) => void) | undefined;
@@ -102,7 +105,13 @@ export class KafkaReader {
     this.#observer = observer;
     this.#retryInitialMs = options.retryInitialMs ?? 500;
     const retry = { retryInitialMs: this.#retryInitialMs, retryMaxMs: RETRY_MAX_MS };
-    this.#committer = this.#createCommitter(retry);
+    this.#committer = this.#createCommitter();
+    this.#commits = new CommitSchedule(
+      this.#committer,
+      { intervalMs: options.commitIntervalMs, ...retry },
+      { tick: () => { this.#observer.beat("commit"); } },
+      logger,
+    );
     this.#seeder = this.#createSeeder(retry);
     this.#watcher = this.#createWatcher();
     this.#intake = this.#createIntake();
@@ -115,18 +124,13 @@ export class KafkaReader {
   }
 
   /** Commits only partitions the seeder has read from the broker in this epoch. */
-  #createCommitter(retry: { retryInitialMs: number; retryMaxMs: number }): OffsetCommitter {
-    return new OffsetCommitter(
-      this.#checkpointer,
-      {
-        mayCommit: (r) => this.#seeder.isSeeded(r.topic, r.partition),
-        committed: (outcome, requests) => {
-          this.#observer.committed(outcome, requests);
-        },
+  #createCommitter(): OffsetCommitter {
+    return new OffsetCommitter(this.#checkpointer, {
+      mayCommit: (r) => this.#seeder.isSeeded(r.topic, r.partition),
+      committed: (outcome, requests) => {
+        this.#observer.committed(outcome, requests);
       },
-      retry,
-      this.#logger,
-    );
+    });
   }
 
   #createSeeder(retry: { retryInitialMs: number; retryMaxMs: number }): PartitionSeeder {
@@ -145,7 +149,7 @@ export class KafkaReader {
         seeded: () => {
           this.#reconcilePauses();
         },
-        commitsSettled: () => this.#committer.settled(),
+        commitsSettled: () => this.#commits.settled(),
       },
       this.#logger,
     );
@@ -230,11 +234,10 @@ export class KafkaReader {
     } else {
       await this.#startConsumer(this.#topics);
     }
-    this.#commitTimer = setInterval(() => {
-      this.#observer.beat("commit");
+    this.#commits.start();
+    this.#pauseTimer = setInterval(() => {
       // Belt and braces: whatever kafkajs rebuilt meanwhile gets the pauses again.
       this.#reconcilePauses();
-      void this.commitNow();
     }, this.#options.commitIntervalMs);
     if (this.#options.selection.pattern) {
       this.#refreshTimer = setInterval(() => {
@@ -245,7 +248,7 @@ export class KafkaReader {
 
   /** Commits every offset that is safe, owned and seeded now; one attempt (retried on failure). */
   async commitNow(): Promise<void> {
-    await this.#committer.commitNow();
+    await this.#commits.commitNow();
   }
 
   /**
@@ -327,10 +330,8 @@ export class KafkaReader {
         this.#onAssignment(memberAssignment);
       },
       rebalancing: () => {
-        // Last chance to commit under the generation that is ending (the broker accepts
-        // it until the rebalance completes); the next attempts re-validate.
         this.#setJoined(false);
-        void this.commitNow();
+        this.#commits.rebalancing();
       },
       crashed: (error, willRestart) => {
         this.#setJoined(false);
@@ -411,8 +412,7 @@ export class KafkaReader {
   async #stopConsumer(): Promise<void> {
     const consumer = this.#consumer;
     if (!consumer) return;
-    // kafkajs' commit is a silent no-op once the runner stopped: commit first.
-    await this.commitNow();
+    await this.#commits.beforeConsumerStops();
     this.#consumer = undefined;
     this.#committer.dropChannel();
     await consumer.disconnect().catch((error: unknown) => {
@@ -435,13 +435,14 @@ export class KafkaReader {
   /** After the sink drained: final commit, leave the group, close connections. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    clearInterval(this.#commitTimer);
+    void this.#commits.stop();
+    clearInterval(this.#pauseTimer);
     clearInterval(this.#refreshTimer);
     this.#reconcilePauses();
     await this.#resubscribing?.catch(() => undefined);
     await this.#stopConsumer();
     this.#seeder.stop();
-    await this.#committer.stop();
+    await this.#commits.settled();
     await this.#admin?.disconnect().catch(() => undefined);
   }
 }

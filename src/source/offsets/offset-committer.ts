@@ -1,6 +1,7 @@
 /**
- * Commits the offsets the checkpointer says are safe, one attempt at a time, each one
- * re-validated against the current generation and assignment.
+ * One commit attempt of the offsets the checkpointer says are safe, re-validated against
+ * the current generation and assignment. When attempts happen (period, retries with
+ * backoff, rebalance, stop) and their serialization: commit-schedule.ts.
  *
  * Why not `consumer.commitOffsets()`: kafkajs runs it through its own retrier, and each
  * retry reads the generation of the moment. A commit built in generation N whose first
@@ -18,10 +19,7 @@
  * made only while that runner runs. Only what the broker acknowledged is marked.
  */
 import type { Offsets } from "kafkajs";
-import type { Logger } from "pino";
-import { describeError } from "../../errors.ts";
 import type { Checkpointer, CommitRequest } from "./checkpointer.ts";
-import { backoffMs } from "../retry-loop.ts";
 
 /** One runner's way to commit: kafkajs' `EachBatchPayload` methods of that name. */
 export interface CommitChannel {
@@ -29,12 +27,6 @@ export interface CommitChannel {
   commitOffsetsIfNecessary(offsets: Offsets): Promise<void>;
   /** False once the runner stopped or crashed: its generation is gone. */
   isRunning(): boolean;
-}
-
-export interface CommitterOptions {
-  /** First retry delay after a failed attempt; doubles up to `retryMaxMs`. */
-  readonly retryInitialMs: number;
-  readonly retryMaxMs: number;
 }
 
 export interface CommitterHooks {
@@ -46,7 +38,12 @@ export interface CommitterHooks {
 /** Why an attempt committed nothing; for logs and tests. */
 export type AttemptOutcome = "committed" | "nothing" | "not-joined" | "failed";
 
-/** Resolves at the start of a fresh macrotask: see `#attempt`. */
+/** What one attempt did; a failed one says why and for how many partitions (the schedule retries it). */
+export type AttemptResult =
+  | { readonly outcome: "committed" | "nothing" | "not-joined" }
+  | { readonly outcome: "failed"; readonly error: unknown; readonly partitions: number };
+
+/** Resolves at the start of a fresh macrotask: see `attempt`. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -64,19 +61,11 @@ export function toOffsets(requests: readonly CommitRequest[]): Offsets {
 export class OffsetCommitter {
   readonly #checkpointer: Checkpointer;
   readonly #hooks: CommitterHooks;
-  readonly #options: CommitterOptions;
-  readonly #logger: Logger;
   #channel: CommitChannel | undefined;
-  #chain: Promise<AttemptOutcome> = Promise.resolve("nothing");
-  #failures = 0;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #stopped = false;
 
-  constructor(checkpointer: Checkpointer, hooks: CommitterHooks, options: CommitterOptions, logger: Logger) {
+  constructor(checkpointer: Checkpointer, hooks: CommitterHooks) {
     this.#checkpointer = checkpointer;
     this.#hooks = hooks;
-    this.#options = options;
-    this.#logger = logger;
   }
 
   /** The runner that delivered the latest batch; replaces any older one. */
@@ -89,65 +78,27 @@ export class OffsetCommitter {
     this.#channel = undefined;
   }
 
-  get hasChannel(): boolean {
-    return this.#channel?.isRunning() === true;
-  }
-
-  /** One attempt, serialized after any in flight (two commits in flight could land out of order). */
-  commitNow(): Promise<AttemptOutcome> {
-    this.#chain = this.#chain.then(
-      () => this.#attempt(),
-      () => this.#attempt(),
-    );
-    return this.#chain;
-  }
-
-  /** Resolves once no attempt is in flight (without starting one). */
-  settled(): Promise<AttemptOutcome> {
-    return this.#chain;
-  }
-
-  /** Stops retrying; an attempt in flight finishes. */
-  stop(): Promise<AttemptOutcome> {
-    this.#stopped = true;
-    clearTimeout(this.#retryTimer);
-    return this.#chain;
-  }
-
   /**
-   * Validation and kafkajs' read of its generation happen in the same synchronous turn,
-   * at the start of a macrotask: kafkajs installs a new generation and announces it
-   * (GROUP_JOIN, which bumps our epoch) within one chain of microtasks, so starting on a
-   * fresh macrotask means we never validate against an epoch kafkajs already left.
+   * One attempt; never rejects. Validation and kafkajs' read of its generation happen in
+   * the same synchronous turn, at the start of a macrotask: kafkajs installs a new
+   * generation and announces it (GROUP_JOIN, which bumps our epoch) within one chain of
+   * microtasks, so starting on a fresh macrotask means we never validate against an
+   * epoch kafkajs already left.
    */
-  async #attempt(): Promise<AttemptOutcome> {
+  async attempt(): Promise<AttemptResult> {
     await nextTurn();
     const channel = this.#channel;
-    if (channel?.isRunning() !== true) return "not-joined";
+    if (channel?.isRunning() !== true) return { outcome: "not-joined" };
     const requests = this.#checkpointer.committable().filter((r) => this.#hooks.mayCommit(r));
-    if (requests.length === 0) return "nothing";
+    if (requests.length === 0) return { outcome: "nothing" };
     try {
       await channel.commitOffsetsIfNecessary(toOffsets(requests));
     } catch (error) {
       this.#hooks.committed("failure", requests);
-      this.#scheduleRetry(error, requests.length);
-      return "failed";
+      return { outcome: "failed", error, partitions: requests.length };
     }
-    this.#failures = 0;
     this.#checkpointer.markCommitted(requests);
     this.#hooks.committed("success", requests);
-    return "committed";
-  }
-
-  #scheduleRetry(error: unknown, partitions: number): void {
-    this.#failures += 1;
-    const delay = backoffMs(this.#failures, this.#options.retryInitialMs, this.#options.retryMaxMs);
-    this.#logger.warn({ err: describeError(error), partitions, retryInMs: delay }, "offset commit failed; retrying with the current assignment");
-    if (this.#stopped) return;
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => {
-      void this.commitNow();
-    }, delay);
-    this.#retryTimer.unref();
+    return { outcome: "committed" };
   }
 }

@@ -1,18 +1,14 @@
 /**
  * Pure parts of the source's defences against kafkajs' own failures (issue 8): the
- * start/seed plan, the checkpointer's seeded position and skip detection, and the
- * committer's per-attempt re-validation. (The pause plan: consumer/pause-controller.test.ts.)
+ * start/seed plan, the checkpointer's seeded position and skip detection. (The pause plan:
+ * consumer/pause-controller.test.ts; the committer: commit-schedule.test.ts.)
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Offsets } from "kafkajs";
-import pino from "pino";
 import { Checkpointer, type SkippedRange } from "../../../../src/source/offsets/checkpointer.ts";
-import { OffsetCommitter, toOffsets, type CommitChannel } from "../../../../src/source/offsets/offset-committer.ts";
 import { parseCommitted, planSeed } from "../../../../src/source/offsets/partition-seeder.ts";
 
 const T = "orders";
-const logger = pino({ level: "silent" });
 
 void describe("seed plan", () => {
   const base = { low: 50n, high: 200n, fromBeginning: false, known: undefined };
@@ -85,84 +81,5 @@ void describe("Checkpointer: seeded position and skips", () => {
     cp.track(T, 0, "75", "80", 6, true); // a refetch (rewind) is not a skip
     cp.track(T, 0, "90", "90", 0); // not checked (a filtered batch)
     assert.deepEqual(skips, [{ topic: T, partition: 0, from: "20", to: "60", count: 40 }]);
-  });
-});
-
-function fakeChannel(outcomes: ("ok" | "fail")[]): CommitChannel & { calls: Offsets[]; running: boolean } {
-  const calls: Offsets[] = [];
-  const channel = {
-    calls,
-    running: true,
-    isRunning: () => channel.running,
-    commitOffsetsIfNecessary: (offsets: Offsets) => {
-      calls.push(offsets);
-      return outcomes.shift() === "fail" ? Promise.reject(new Error("NOT_COORDINATOR")) : Promise.resolve();
-    },
-  };
-  return channel;
-}
-
-void describe("OffsetCommitter", () => {
-  const setup = () => {
-    const cp = new Checkpointer();
-    cp.assign([{ topic: T, partition: 0 }, { topic: T, partition: 1 }]);
-    for (const p of [0, 1]) {
-      const segment = cp.track(T, p, "0", "4", 5);
-      for (let i = 0; i < 5; i++) segment?.ack();
-    }
-    const outcomes: string[] = [];
-    const seeded = new Set([0, 1]);
-    const committer = new OffsetCommitter(
-      cp,
-      { mayCommit: (r) => seeded.has(r.partition), committed: (outcome) => outcomes.push(outcome) },
-      { retryInitialMs: 5, retryMaxMs: 20 },
-      logger,
-    );
-    return { cp, committer, outcomes, seeded };
-  };
-
-  void test("commits nothing without a running runner, and marks nothing", async () => {
-    const { cp, committer } = setup();
-    assert.equal(await committer.commitNow(), "not-joined");
-    const channel = fakeChannel([]);
-    channel.running = false;
-    committer.useChannel(channel);
-    assert.equal(await committer.commitNow(), "not-joined");
-    assert.equal(channel.calls.length, 0);
-    assert.equal(cp.committable().length, 2, "still to commit");
-  });
-
-  void test("marks only what the broker acknowledged; partitions not seeded wait", async () => {
-    const { cp, committer, seeded } = setup();
-    seeded.delete(1);
-    const channel = fakeChannel(["ok"]);
-    committer.useChannel(channel);
-    assert.equal(await committer.commitNow(), "committed");
-    assert.deepEqual(channel.calls, [{ topics: [{ topic: T, partitions: [{ partition: 0, offset: "5" }] }] }]);
-    assert.deepEqual(cp.committable().map((r) => r.partition), [1]);
-  });
-
-  void test("a failed attempt is retried by itself, re-validated: a partition lost meanwhile is not sent again", async () => {
-    const { cp, committer, outcomes } = setup();
-    const channel = fakeChannel(["fail", "ok"]);
-    committer.useChannel(channel);
-    assert.equal(await committer.commitNow(), "failed");
-    assert.equal(cp.committable().length, 2, "a failure marks nothing");
-    cp.assign([{ topic: T, partition: 0 }]); // rebalance: partition 1 went to another member
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await committer.stop();
-    assert.equal(channel.calls.length, 2);
-    const retried = channel.calls[1]?.topics.flatMap((t) => t.partitions.map((p) => p.partition));
-    assert.deepEqual(retried, [0], "partition 1 is no longer ours: not sent again");
-    assert.deepEqual(outcomes, ["failure", "success"]);
-    assert.deepEqual(cp.committable(), []);
-  });
-
-  void test("toOffsets groups by topic", () => {
-    assert.deepEqual(toOffsets([
-      { topic: "a", partition: 0, offset: "1", ownership: 1 },
-      { topic: "b", partition: 2, offset: "3", ownership: 2 },
-      { topic: "a", partition: 1, offset: "5", ownership: 3 },
-    ]), { topics: [{ topic: "a", partitions: [{ partition: 0, offset: "1" }, { partition: 1, offset: "5" }] }, { topic: "b", partitions: [{ partition: 2, offset: "3" }] }] });
   });
 });
