@@ -3,14 +3,14 @@ import type { Logger } from "pino";
 import { describeError } from "../../errors.ts";
 import type { BoundedQueue } from "../../pipeline/bounded-queue.ts";
 import { partitionKey, type QueuedRecord, type TopicPartition } from "../../pipeline/record.ts";
-import { intakeBatch, type IntakeDeps } from "./batch-intake.ts";
 import type { Checkpointer, CommitRequest, SkippedRange } from "../offsets/checkpointer.ts";
-import { createGroupConsumer, type GroupConsumerHandlers } from "./group-consumer.ts";
 import { CommitSchedule } from "../offsets/commit-schedule.ts";
 import { OffsetCommitter } from "../offsets/offset-committer.ts";
 import { PartitionSeeder } from "../offsets/partition-seeder.ts";
-import { applyPlan, mayEnqueue, planPauses, type PausePlan } from "./pause-controller.ts";
 import { retryUntilDone } from "../retry-loop.ts";
+import { intakeBatch, type IntakeDeps } from "./batch-intake.ts";
+import { createGroupConsumer, type GroupConsumerHandlers } from "./group-consumer.ts";
+import { applyPlan, mayEnqueue, planPauses, type PausePlan } from "./pause-controller.ts";
 import type { TopicSelection } from "./topic-selection.ts";
 import { TopicWatcher } from "./topic-watcher.ts";
 
