@@ -541,7 +541,7 @@ export const configSchema: convict.Schema<Config> = {
       env: "DOC_ADD_TIMESTAMP",
     },
     metadataField: {
-      doc: "Field receiving {topic, partition, offset, timestamp, key, headers} of the record (binary values as base64 in key_base64 / headers_base64); \"\" = off. A document that already has the field keeps its own.",
+      doc: "Field receiving {topic, partition, offset, timestamp, key, headers} of the record (binary values as base64 in key_base64 / headers_base64; a null header value is null; a repeated header name is the array of its values); \"\" = off. A document that already has the field keeps its own.",
       format: OPTIONAL_FIELD_NAME,
       default: "",
       env: "DOC_METADATA_FIELD",

@@ -14,6 +14,9 @@
  *   other id strategy the document's id is not the key, so a delete cannot find it:
  *   the tombstone is skipped (reason "tombstone-ids-not-keys").
  *
+ * - With a metadata field, the record's headers go in as `headers` / `headers_base64`
+ *   (see headersFields): null values as null, repeated names as arrays.
+ *
  * Caveat: with a date-based index template, a delete goes to the index of the
  * tombstone's own timestamp, not necessarily where the original document lives.
  */
@@ -21,7 +24,7 @@ import { isUtf8 } from "node:buffer";
 import type { BulkAction, DocumentSource, SplicedSource } from "./document.ts";
 import { escapedLength } from "./json-string.ts";
 import { anyKeyMaybe, createJsonObjectScanner, keyPresent, SCAN_INVALID } from "./json-scan.ts";
-import type { KafkaRecord } from "./record.ts";
+import { isRepeatedHeader, type HeaderBytes, type KafkaRecord } from "./record.ts";
 import type { Router } from "./router.ts";
 import { effectiveTimestamp, isValidTimestamp } from "./timestamp.ts";
 
@@ -133,18 +136,36 @@ function keyId(key: Buffer): string {
   return isUtf8(key) ? key.toString("utf8") : key.toString("base64");
 }
 
+/** A header value as JSON: its text, its bytes in base64 (`base64`), or null. */
+function headerValueJson(value: HeaderBytes | null, base64: boolean): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(base64 ? Buffer.from(value).toString("base64") : value);
+  return JSON.stringify(value.toString(base64 ? "base64" : "utf8"));
+}
+
+function isTextHeader(value: HeaderBytes | null): boolean {
+  return value === null || typeof value === "string" || isUtf8(value);
+}
+
+/**
+ * The metadata's `headers` and `headers_base64` members. One entry per header name:
+ * its value, or the array of its values when the record repeats the name (in the
+ * record's order); a null value is JSON null. A name whose values are all valid UTF-8
+ * (or null) goes under `headers` as text; a name with any other bytes goes whole under
+ * `headers_base64`, every value in base64, so its values stay together and in order.
+ */
 function headersFields(headers: KafkaRecord["headers"]): string {
   let text = "";
   let binary = "";
   for (const name of Object.keys(headers)) {
     const value = headers[name];
     if (value === undefined) continue;
-    if (typeof value === "string" || isUtf8(value)) {
-      const str = typeof value === "string" ? value : value.toString("utf8");
-      text += `${text === "" ? "" : ","}${JSON.stringify(name)}:${JSON.stringify(str)}`;
-    } else {
-      binary += `${binary === "" ? "" : ","}${JSON.stringify(name)}:${JSON.stringify(value.toString("base64"))}`;
-    }
+    const repeated = isRepeatedHeader(value);
+    const base64 = repeated ? !value.every(isTextHeader) : !isTextHeader(value);
+    const json = repeated ? `[${value.map((v) => headerValueJson(v, base64)).join(",")}]` : headerValueJson(value, base64);
+    const field = `${JSON.stringify(name)}:${json}`;
+    if (base64) binary += `${binary === "" ? "" : ","}${field}`;
+    else text += `${text === "" ? "" : ","}${field}`;
   }
   return (text === "" ? "" : `,"headers":{${text}}`) + (binary === "" ? "" : `,"headers_base64":{${binary}}`);
 }

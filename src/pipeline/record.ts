@@ -1,4 +1,25 @@
 /**
+ * One header value as Kafka carries it: bytes, or null (Java and librdkafka producers
+ * send null values; kcat's `-H name` without `=`). Strings appear only in records
+ * built in-process (tests, dead letters).
+ */
+export type HeaderBytes = Buffer | string;
+
+/**
+ * A header as a record holds it: one value, or every value of a key that the record
+ * repeats, in the record's order (Kafka allows repeated keys; kafkajs hands them over
+ * as an array).
+ */
+export type HeaderValue = HeaderBytes | null | readonly (HeaderBytes | null)[];
+
+export type RecordHeaders = Readonly<Record<string, HeaderValue>>;
+
+/** True for the values of a repeated key (`Array.isArray` does not narrow readonly arrays). */
+export function isRepeatedHeader(value: HeaderValue): value is readonly (HeaderBytes | null)[] {
+  return Array.isArray(value);
+}
+
+/**
  * The unit that travels from the Kafka reader through the queue to a bulk worker.
  * Its acknowledgement travels with it: whoever settles the record (indexed, skipped
  * or dead-lettered) calls `ack()` exactly once, and only then may its offset be
@@ -13,7 +34,8 @@ export interface KafkaRecord {
   readonly timestamp: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly headers: Readonly<Record<string, Buffer | string | undefined>>;
+  /** As the record carried them: null values and repeated keys kept (see HeaderValue). */
+  readonly headers: RecordHeaders;
   /** Bytes this record holds in memory (key + value + headers, roughly). */
   readonly size: number;
 }

@@ -17,8 +17,9 @@ import { composeSink, type SinkParts } from "../compose/sink.ts";
 import type { Config } from "../config/schema.ts";
 import { describeError, TransferError } from "../errors.ts";
 import { BoundedQueue } from "../pipeline/bounded-queue.ts";
-import { partitionKey, type QueuedRecord } from "../pipeline/record.ts";
-import type { DocumentSource } from "../sink/bulk-workers.ts";
+import type { Decoder } from "../pipeline/decoder.ts";
+import { partitionKey, type KafkaRecord, type QueuedRecord } from "../pipeline/record.ts";
+import type { DecodeResult, DocumentSource } from "../sink/bulk-workers.ts";
 import { isRedriven, redrivenRecord } from "../sink/dead-letter.ts";
 import { noopObserver, type SinkObserver } from "../sink/observer.ts";
 import { Checkpointer } from "../source/offsets/checkpointer.ts";
@@ -44,6 +45,19 @@ export function redriveGroupId(config: Config): string {
   return `${config.kafka.groupId}-redrive`;
 }
 
+/**
+ * A record of the dead-letter topic as the sink sees it: the source record it stands for
+ * (see redrivenRecord), or itself when it is no dead letter (then `redriveDecode` skips it).
+ */
+export function asSourceRecord(record: KafkaRecord): KafkaRecord {
+  return redrivenRecord(record) ?? record;
+}
+
+/** Redrive's decode step: the configured decoder for dead letters, a skip for anything else. */
+export function redriveDecode(decoder: Decoder): (record: KafkaRecord) => DecodeResult {
+  return (record) => (isRedriven(record) ? decoder.decode(record) : { kind: "skip", reason: "no source.* headers" });
+}
+
 /** The queue as the workers see it: dead letters turned back into their source records. */
 function asSourceRecords(queue: BoundedQueue<QueuedRecord>): DocumentSource<QueuedRecord> {
   return {
@@ -51,7 +65,7 @@ function asSourceRecords(queue: BoundedQueue<QueuedRecord>): DocumentSource<Queu
       return queue.waiting;
     },
     take: (maxItems, maxBytes) =>
-      queue.take(maxItems, maxBytes).map((item) => ({ record: redrivenRecord(item.record) ?? item.record, ack: item.ack })),
+      queue.take(maxItems, maxBytes).map((item) => ({ record: asSourceRecord(item.record), ack: item.ack })),
     waitForItems: (timeoutMs, signal) => queue.waitForItems(timeoutMs, signal),
     release: (bytes, count) => {
       queue.release(bytes, count);
@@ -132,7 +146,7 @@ function composeRedrive(config: Config, kafka: Kafka, plan: readonly PartitionRa
     observer: tallyObserver(tally),
     logger,
     signal: abort.signal,
-    decode: (decoder) => (record) => (isRedriven(record) ? decoder.decode(record) : { kind: "skip", reason: "no source.* headers" }),
+    decode: redriveDecode,
   });
   const checkpointer = new Checkpointer();
   const stopAt = new Map(plan.map((r) => [partitionKey(topic, r.partition), r.end]));

@@ -15,16 +15,21 @@
  *   to a size below the brokers' default message.max.bytes (1 MiB per partition batch);
  * - after a failed send the producer is replaced: kafkajs 2.2.4 may advance an idempotent
  *   producer's sequence numbers for a request the broker refused, after which every send
- *   fails with OUT_OF_ORDER_SEQUENCE_NUMBER. A new producer gets a new producer id.
+ *   fails with OUT_OF_ORDER_SEQUENCE_NUMBER. A new producer gets a new producer id;
+ * - on shutdown (`signal`), what waits or is in flight is failed at once: a kafkajs send
+ *   (its retries, a throttled or unanswered request) can outlast the pod's grace period,
+ *   and the records stay unacked, to be redelivered. A send that still lands afterwards
+ *   is a second copy, absorbed like the one above.
  */
-import kafkajs, { type Kafka, type Message, type Producer } from "kafkajs";
+import kafkajs, { type IHeaders, type Kafka, type Message, type Producer } from "kafkajs";
 import { describeError, TransferError } from "../../errors.ts";
 
 /** One record to append (structurally the sink's `DeadLetterRecord`). */
 export interface ProducedRecord {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly headers: Readonly<Record<string, Buffer | string>>;
+  /** One value, or the values of a repeated name (kafkajs cannot write null values). */
+  readonly headers: Readonly<Record<string, Buffer | string | readonly (Buffer | string)[]>>;
   readonly timestamp: string | undefined;
 }
 
@@ -36,6 +41,8 @@ export interface DeadLetterProducerOptions {
   readonly maxBatchRecords?: number;
   /** Most bytes (keys, values, headers) per produce request; a larger record goes alone. */
   readonly maxBatchBytes?: number;
+  /** Shutdown: fails every write waiting or in flight at once, and refuses new ones. */
+  readonly signal?: AbortSignal;
 }
 
 interface Waiting {
@@ -51,8 +58,17 @@ const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;
 
 function recordBytes(record: ProducedRecord): number {
   let bytes = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [name, value] of Object.entries(record.headers)) bytes += name.length + value.length;
+  for (const [name, value] of Object.entries(record.headers)) {
+    bytes += name.length;
+    if (typeof value === "string" || Buffer.isBuffer(value)) bytes += value.length;
+    else for (const v of value) bytes += v.length;
+  }
   return bytes;
+}
+
+/** kafkajs' header shape (mutable arrays); `Object.fromEntries` keeps any name a header. */
+function messageHeaders(headers: ProducedRecord["headers"]): IHeaders {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === "string" || Buffer.isBuffer(value) ? value : [...value]]));
 }
 
 /** The first writes of `waiting` that fit one request (at least one). */
@@ -75,6 +91,9 @@ export class DeadLetterProducer {
   readonly #maxBatch: number;
   readonly #maxBatchBytes: number;
   #waiting: Waiting[] = [];
+  /** The writes of the send in flight. */
+  #inFlight: Waiting[] = [];
+  readonly #signal: AbortSignal | undefined;
   #sending = false;
   #connected: Promise<void> | undefined;
   #closed = false;
@@ -85,6 +104,10 @@ export class DeadLetterProducer {
     this.#maxBatch = options.maxBatchRecords ?? DEFAULT_MAX_BATCH;
     this.#maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     this.#kafka = kafka;
+    this.#signal = options.signal;
+    this.#signal?.addEventListener("abort", () => {
+      this.#abandon(new TransferError(`dead-letter write to topic "${this.#topic}" abandoned: stopping`, { retriable: true }));
+    }, { once: true });
   }
 
   get topic(): string {
@@ -93,11 +116,11 @@ export class DeadLetterProducer {
 
   /** Resolves once Kafka acknowledged the record from all in-sync replicas. */
   write(record: ProducedRecord): Promise<void> {
-    if (this.#closed) return Promise.reject(new TransferError("dead-letter producer is closed", { retriable: true }));
+    if (this.#closed || this.#signal?.aborted === true) return Promise.reject(new TransferError("dead-letter producer is closed", { retriable: true }));
     const message: Message = {
       key: record.key,
       value: record.value,
-      headers: { ...record.headers },
+      headers: messageHeaders(record.headers),
       ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
     };
     return new Promise((resolve, reject) => {
@@ -112,6 +135,7 @@ export class DeadLetterProducer {
     try {
       while (this.#waiting.length > 0) {
         const batch = takeBatch(this.#waiting, this.#maxBatch, this.#maxBatchBytes);
+        this.#inFlight = batch;
         try {
           await this.#send(batch.map((w) => w.message));
           for (const w of batch) w.resolve();
@@ -122,6 +146,8 @@ export class DeadLetterProducer {
           });
           for (const w of batch) w.reject(failure);
           await this.#discardProducer();
+        } finally {
+          this.#inFlight = [];
         }
       }
     } finally {
@@ -155,10 +181,18 @@ export class DeadLetterProducer {
     await producer?.disconnect().catch(() => undefined);
   }
 
-  /** Fails what still waits and disconnects. Call after the sink stopped. */
+  /** Fails the writes waiting and in flight (a promise settles once: a late send result is ignored). */
+  #abandon(error: TransferError): void {
+    for (const w of [...this.#inFlight, ...this.#waiting.splice(0)]) w.reject(error);
+  }
+
+  /**
+   * Fails what still waits or is in flight and disconnects. Call after the sink stopped.
+   * kafkajs' disconnect waits for requests in flight: bound it by the caller's deadline.
+   */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const w of this.#waiting.splice(0)) w.reject(new TransferError("dead-letter producer closed", { retriable: true }));
+    this.#abandon(new TransferError("dead-letter producer closed", { retriable: true }));
     await this.#discardProducer();
   }
 }

@@ -15,7 +15,7 @@ import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { describeError } from "../../errors.ts";
 import type { BoundedQueue } from "../../pipeline/bounded-queue.ts";
-import { partitionKey, type QueuedRecord } from "../../pipeline/record.ts";
+import { partitionKey, type KafkaRecord, type QueuedRecord } from "../../pipeline/record.ts";
 import type { Checkpointer } from "../offsets/checkpointer.ts";
 import { createGroupConsumer, type GroupConsumerOptions } from "../consumer/group-consumer.ts";
 import { toKafkaRecord } from "../consumer/record-conversion.ts";
@@ -142,11 +142,17 @@ export class ReplayReader {
     const { plan } = progress;
     const rangeLast = BigInt(lastOffsetOf(plan));
     const trackLast = BigInt(last) < rangeLast ? BigInt(last) : rangeLast;
-    const picked = messages.filter((m) => wanted(plan, m.offset) && inRange(this.#options.range, Number(m.timestamp)));
+    // Converted first: the range is checked on the timestamp the record carries on (the one `start` would use).
+    const picked: KafkaRecord[] = [];
+    for (const m of messages) {
+      if (!wanted(plan, m.offset)) continue;
+      const record = toKafkaRecord(topic, partition, m);
+      if (inRange(this.#options.range, record.timestamp)) picked.push(record);
+    }
     if (BigInt(first) <= trackLast) {
       const segment = this.#checkpointer.track(topic, partition, first, trackLast.toString(), picked.length);
       if (segment === undefined) return;
-      this.#queue.push(picked.map((m) => ({ record: toKafkaRecord(topic, partition, m), ack: segment.recordAck() })));
+      this.#queue.push(picked.map((record) => ({ record, ack: segment.recordAck() })));
       this.recordsQueued += picked.length;
     }
     progress.position = BigInt(last) + 1n;

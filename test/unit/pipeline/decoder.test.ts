@@ -287,7 +287,7 @@ describe("decoder: metadata", () => {
   test("adds topic, partition, offset, timestamp, key and headers", () => {
     const r = record('{"a":1}', {
       key: Buffer.from("k1"),
-      headers: { trace: "abc", utf: Buffer.from("é"), bin: Buffer.from([0xff, 0x01]), gone: undefined },
+      headers: { trace: "abc", utf: Buffer.from("é"), bin: Buffer.from([0xff, 0x01]) },
     });
     assert.deepEqual(doc(meta.decode(r)), {
       "@timestamp": ISO,
@@ -302,6 +302,28 @@ describe("decoder: metadata", () => {
       },
       a: 1,
     });
+  });
+
+  test("a null header value is JSON null; a repeated name is the array of its values, in order", () => {
+    const r = record("{}", { headers: { gone: null, tags: [Buffer.from("a"), null, "b"], one: Buffer.from("x") } });
+    const out = doc(meta.decode(r));
+    assert.deepEqual(out.kafka, { topic: "orders", partition: 3, offset: 42, timestamp: ISO, headers: { gone: null, tags: ["a", null, "b"], one: "x" } });
+  });
+
+  test("a name with any non-UTF-8 value goes whole under headers_base64 (its values stay together and in order)", () => {
+    const r = record("{}", { headers: { mixed: ["t", Buffer.from([0xff]), null], text: [Buffer.from("u"), "v"] } });
+    const out = doc(meta.decode(r));
+    assert.deepEqual(out.kafka, {
+      topic: "orders", partition: 3, offset: 42, timestamp: ISO,
+      headers: { text: ["u", "v"] },
+      headers_base64: { mixed: ["dA==", "/w==", null] },
+    });
+  });
+
+  test("any header name is a member of its own (quotes, an empty name, __proto__)", () => {
+    const headers = Object.fromEntries([["__proto__", "p"], ["", "e"], ['q"uote', "q"]]);
+    const text = source(meta.decode(record("{}", { headers })));
+    assert.ok(text.includes('"headers":{"__proto__":"p","":"e","q\\"uote":"q"}'), text);
   });
 
   test("binary key goes to key_base64; no key, no headers fields", () => {
