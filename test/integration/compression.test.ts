@@ -5,45 +5,23 @@
  * registered, the first snappy batch stopped the worker ("compression not implemented").
  */
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { promisify } from "node:util";
 import { countDocuments } from "../support/elasticsearch.ts";
 import { BROKERS, ROOT } from "../support/env.ts";
 import { suiteFixture } from "../support/fixture.ts";
 import { createTopics, waitForCommittedAtEnd } from "../support/kafka.ts";
+import { kafkaJava, kcatProduce } from "../support/kafka-tools.ts";
 import { WorkerProcess, withWorkers } from "../support/worker.ts";
 
-const run = promisify(execFile);
 const KCAT_CODECS = ["gzip", "snappy", "lz4", "zstd"] as const;
 const JAVA_CODECS = ["snappy", "lz4", "zstd", "gzip"] as const;
 const PER_KCAT_CODEC = 500;
 const PER_JAVA_CODEC = 200;
 
-/** Pipes `lines` into `kcat -P -z codec`: librdkafka compresses each batch. */
-async function kcatProduce(topic: string, codec: string, lines: readonly string[]): Promise<void> {
-  const child = spawn("kcat", ["-P", "-b", BROKERS.join(","), "-t", topic, "-z", codec, "-X", "linger.ms=20", "-X", "acks=all"], {
-    stdio: ["pipe", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
-  child.stdin.end(`${lines.join("\n")}\n`);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  if (code !== 0) throw new Error(`kcat -z ${codec} exited with ${String(code)}: ${stderr}`);
-}
-
 /** The Java client's own compression, through the broker's libs (one JVM for every codec). */
 async function javaProduce(topic: string): Promise<void> {
-  const { stdout } = await run("bash", [path.join(ROOT, "test/infra/services.sh"), "fetch"], { timeout: 600_000 });
-  const kafkaHome = /^kafka: (.+)$/m.exec(stdout)?.[1];
-  if (kafkaHome === undefined) throw new Error(`services.sh fetch did not name the Kafka home:\n${stdout}`);
-  await run("java", [
-    "-cp", `${kafkaHome}/libs/*`,
-    "-Dlog4j.configuration=file:/dev/null",
-    path.join(ROOT, "test/support/java/CompressedProducer.java"),
-    BROKERS.join(","), topic, JAVA_CODECS.join(","), String(PER_JAVA_CODEC),
-  ], { timeout: 300_000 });
+  await kafkaJava(path.join(ROOT, "test/support/java/CompressedProducer.java"), [BROKERS.join(","), topic, JAVA_CODECS.join(","), String(PER_JAVA_CODEC)]);
 }
 
 describe("compressed topics", () => {
@@ -55,7 +33,8 @@ describe("compressed topics", () => {
       await createTopics([topic], 2);
       for (const codec of KCAT_CODECS) {
         const lines = Array.from({ length: PER_KCAT_CODEC }, (_, n) => JSON.stringify({ codec: `kcat-${codec}`, n }));
-        await kcatProduce(topic, codec, lines);
+        // librdkafka compresses each batch.
+        await kcatProduce(["-t", topic, "-z", codec, "-X", "linger.ms=20"], lines);
       }
       await javaProduce(topic);
       const total = KCAT_CODECS.length * PER_KCAT_CODEC + JAVA_CODECS.length * PER_JAVA_CODEC;
