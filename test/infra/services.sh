@@ -210,7 +210,8 @@ kafka_java() {
   echo "$h/bin/java"
 }
 
-# data dir, one partition, replication 1 everywhere, no rebalance delay (secured.sh uses it too)
+# data dir, one partition, replication 1 everywhere, no rebalance delay, retention checked
+# every 2 s (tests of retention.ms need not wait the default 5 min; secured.sh uses it too)
 kafka_single_node_settings() {
   cat <<EOF
 log.dirs=$KRUN/data
@@ -225,6 +226,7 @@ transaction.state.log.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+log.retention.check.interval.ms=2000
 EOF
 }
 
