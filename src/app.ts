@@ -12,6 +12,7 @@ import type { Config } from "./config/schema.ts";
 import { describeError, TransferError } from "./errors.ts";
 import { composeKafka, kafkaFailureContext } from "./compose/kafka.ts";
 import { preflight } from "./compose/preflight.ts";
+import { runStopSteps, shutdownBudget } from "./compose/shutdown.ts";
 import { readerOptions } from "./compose/reader.ts";
 import { composeSink, type SinkParts } from "./compose/sink.ts";
 import { installConfiguredTemplates } from "./compose/templates.ts";
@@ -154,27 +155,32 @@ interface Running {
 }
 
 /**
- * Drains within the deadline; what is still unacknowledged then is simply fetched again
- * by whoever owns the partition next. After a fatal error the workers no longer drain
- * anything: commit what is done and leave.
+ * Stops within SHUTDOWN_TIMEOUT_MS (see compose/shutdown.ts): drains while the budget
+ * allows, then stops the sink (in-flight bulk requests and dead-letter writes are
+ * abandoned at once), commits what is settled and leaves the group, then closes the rest.
+ * What is still unacknowledged is fetched again by whoever owns the partition next.
+ * After a fatal error the workers no longer drain anything: commit what is done and leave.
  */
 async function shutDown(running: Running, reason: string, fatal: Error | undefined): Promise<void> {
   const { config, logger, queue, reader, sink } = running;
-  logger.info({ reason, outstanding: queue.outstanding }, "stopping");
+  const budget = shutdownBudget(config.shutdown.drainTimeoutMs, Date.now());
+  logger.info({ reason, outstanding: queue.outstanding, budgetMs: config.shutdown.drainTimeoutMs }, "stopping");
   reader.pauseForShutdown();
   if (fatal === undefined) {
-    const deadline = AbortSignal.timeout(config.shutdown.drainTimeoutMs);
+    const deadline = AbortSignal.timeout(Math.max(0, budget.drainUntil - Date.now()));
     await queue.drained(deadline);
     if (deadline.aborted) logger.warn({ outstanding: queue.outstanding }, "drain deadline reached; the rest will be redelivered");
   }
   running.sinkAbort.abort();
-  await sink.workers.stop();
-  await sink.deadLetters?.close();
-  await reader.stop();
-  await running.lagMonitor.stop();
   running.esProbe.stop();
-  await running.server.close().catch(() => undefined);
-  await sink.es.close().catch(() => undefined);
+  await runStopSteps([
+    { name: "bulk workers", run: () => sink.workers.stop() },
+    { name: "final commit and group leave", run: () => reader.stop() },
+    { name: "dead-letter producer", run: () => sink.deadLetters?.close() },
+    { name: "lag monitor", run: () => running.lagMonitor.stop() },
+    { name: "telemetry server", run: () => running.server.close() },
+    { name: "Elasticsearch client", run: () => sink.es.close() },
+  ], budget.deadline, logger);
   logger.info({ reason }, "stopped");
 }
 

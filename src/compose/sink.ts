@@ -71,16 +71,19 @@ export function composeFailurePolicy(
   });
 }
 
-/** The dead-letter topic's producer, when the failure policy writes there. */
-function composeDeadLetters(config: Config, kafka: Kafka | undefined): DeadLetterProducer | undefined {
+/**
+ * The dead-letter topic's producer, when the failure policy writes there. The sink's
+ * abort signal fails its writes in flight at once: shutdown must not wait on a send.
+ */
+function composeDeadLetters(config: Config, kafka: Kafka | undefined, signal: AbortSignal): DeadLetterProducer | undefined {
   if (effectivePermanentErrorPolicy(config) !== "dlq" || kafka === undefined) return undefined;
-  return new DeadLetterProducer(kafka, { topic: config.deadLetter.topic });
+  return new DeadLetterProducer(kafka, { topic: config.deadLetter.topic, signal });
 }
 
 export function composeSink(config: Config, deps: SinkDeps): SinkParts {
   const es = createElasticsearchClient(config.elasticsearch);
   const decoder = composeDecoder(config, deps.indexOverride);
-  const deadLetters = composeDeadLetters(config, deps.kafka);
+  const deadLetters = composeDeadLetters(config, deps.kafka, deps.signal);
   const failurePolicy = composeFailurePolicy(config, deps.observer, deps.logger, deadLetters);
   const workers = startBulkWorkers({
     queue: deps.queue,

@@ -659,7 +659,7 @@ export const configSchema: convict.Schema<Config> = {
   },
   shutdown: {
     drainTimeoutMs: {
-      doc: "On SIGTERM/SIGINT, how long (ms) in-flight records may take to reach Elasticsearch before the final commit and exit.",
+      doc: "On SIGTERM/SIGINT, how long (ms) the whole stop may take: draining in-flight records (to Elasticsearch and the dead-letter topic) gets all but the last min(5 s, a third), which the final commit, the group leave and closing the clients keep; each step is cut at the deadline, and what was not settled is redelivered. Keep the pod's grace period above it.",
       format: integer(0, HOUR_MS),
       default: 30000,
       env: "SHUTDOWN_TIMEOUT_MS",

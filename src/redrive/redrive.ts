@@ -12,6 +12,7 @@
 import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { composeKafka } from "../compose/kafka.ts";
+import { runStopSteps, shutdownBudget } from "../compose/shutdown.ts";
 import { readerOptions } from "../compose/reader.ts";
 import { composeSink, type SinkParts } from "../compose/sink.ts";
 import type { Config } from "../config/schema.ts";
@@ -132,6 +133,9 @@ interface RedrivePipeline {
   readonly checkpointer: Checkpointer;
   readonly sink: SinkParts;
   readonly abort: AbortController;
+  readonly logger: Logger;
+  /** SHUTDOWN_TIMEOUT_MS: how long stopping may take. */
+  readonly shutdownMs: number;
   /** The first fatal error of the reader or the sink, once there is one. */
   fatal(): Error | undefined;
 }
@@ -165,7 +169,7 @@ function composeRedrive(config: Config, kafka: Kafka, plan: readonly PartitionRa
   void sink.workers.fatal.then((error) => {
     fatal = error;
   });
-  return { reader, checkpointer, sink, abort, fatal: () => fatal };
+  return { reader, checkpointer, sink, abort, logger, shutdownMs: config.shutdown.drainTimeoutMs, fatal: () => fatal };
 }
 
 /** Runs until every partition reached its end offset, a fatal error, or the signal; then stops everything. */
@@ -182,12 +186,16 @@ async function drive(run: RedrivePipeline, plan: readonly PartitionRange[], topi
       }
     }
   } finally {
+    // Within SHUTDOWN_TIMEOUT_MS, as `start` stops (compose/shutdown.ts); nothing to drain.
+    const budget = shutdownBudget(run.shutdownMs, Date.now());
     reader.pauseForShutdown();
     run.abort.abort();
-    await sink.workers.stop();
-    await sink.deadLetters?.close();
-    await reader.stop();
-    await sink.es.close().catch(() => undefined);
+    await runStopSteps([
+      { name: "bulk workers", run: () => sink.workers.stop() },
+      { name: "final commit and group leave", run: () => reader.stop() },
+      { name: "dead-letter producer", run: () => sink.deadLetters?.close() },
+      { name: "Elasticsearch client", run: () => sink.es.close() },
+    ], budget.deadline, run.logger);
   }
 }
 

@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import type { Admin } from "kafkajs";
 import type { Logger } from "pino";
 import { composeKafka } from "../compose/kafka.ts";
+import { runStopSteps, shutdownBudget } from "../compose/shutdown.ts";
 import { composeSink } from "../compose/sink.ts";
 import { installConfiguredTemplates } from "../compose/templates.ts";
 import type { Config } from "../config/schema.ts";
@@ -174,17 +175,18 @@ class ReplayRun {
     this.#state = { ...this.#state, partitions: advanceAll(this.#state.partitions, safe) };
   }
 
+  /** Within SHUTDOWN_TIMEOUT_MS, as `start` stops (compose/shutdown.ts). */
   async #shutdown(outcome: ReplayOutcome): Promise<void> {
+    const budget = shutdownBudget(this.#config.shutdown.drainTimeoutMs, Date.now());
     this.#reader.pause();
-    if (outcome === "interrupted") {
-      const deadline = AbortSignal.timeout(this.#config.shutdown.drainTimeoutMs);
-      await this.#queue.drained(deadline);
-    }
+    if (outcome === "interrupted") await this.#queue.drained(AbortSignal.timeout(Math.max(0, budget.drainUntil - Date.now())));
     this.#sinkAbort.abort();
-    await this.#sink.workers.stop();
-    await this.#sink.deadLetters?.close();
-    await this.#reader.stop();
-    await this.#sink.es.close().catch(() => undefined);
+    await runStopSteps([
+      { name: "bulk workers", run: () => this.#sink.workers.stop() },
+      { name: "dead-letter producer", run: () => this.#sink.deadLetters?.close() },
+      { name: "replay reader", run: () => this.#reader.stop() },
+      { name: "Elasticsearch client", run: () => this.#sink.es.close() },
+    ], budget.deadline, this.#io.logger);
   }
 
   async #finish(outcome: ReplayOutcome): Promise<void> {

@@ -145,6 +145,11 @@ export function createFailurePolicy(name: FailurePolicyName, deps: FailurePolicy
   }
 }
 
+/** A call, not a property read: TypeScript would keep `signal.aborted` narrowed across awaits. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
 interface DeadLetterContext {
   readonly deadLetter: DeadLetterDeps;
   readonly observer: SinkObserver;
@@ -170,6 +175,8 @@ async function deadLetterWithRetry(rejection: Rejection, signal: AbortSignal, co
     try {
       await deadLetter.writer.write(record);
     } catch (error) {
+      // Abandoned by shutdown (the producer fails writes in flight): not a failure.
+      if (isAborted(signal)) return LEAVE;
       observer.deadLetterFailed(rejection.record);
       const delayMs = backoffDelay(attempt, deadLetter.retry, deadLetter.random);
       context.logRejection(

@@ -66,6 +66,24 @@ describe("failure policy: dlq", () => {
     assert.equal(w.written.length, 0);
   });
 
+  test("a write abandoned by shutdown (the producer fails it when the signal fires) leaves the record, no failure counted", async () => {
+    const { observer, logger, recorded } = recorder();
+    const abort = new AbortController();
+    const abandoned = {
+      write: (): Promise<void> => new Promise((_resolve, reject) => {
+        abort.signal.addEventListener("abort", () => {
+          reject(new Error("abandoned: stopping"));
+        });
+      }),
+    };
+    const policy = createFailurePolicy("dlq", { observer, logger, deadLetter: { writer: abandoned, retry, sleep: noSleep } });
+    const verdict = policy.handle(rejection, abort.signal);
+    abort.abort();
+    assert.deepEqual(await verdict, { kind: "leave" });
+    assert.equal(recorded.count("deadLetterFailed"), 0);
+    assert.equal(recorded.count("log.error"), 0);
+  });
+
   test("dlq without a writer is a configuration error", () => {
     assert.throws(() => createFailurePolicy("dlq"), ConfigError);
   });
