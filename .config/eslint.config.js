@@ -25,6 +25,19 @@ export default tseslint.config(
     },
   },
   {
+    // One way to make a kafkajs client, for every process of ours: newKafkaClient
+    // (src/source/client/kafka-client.ts) fixes the loaded kafkajs first (its request
+    // timer printed "TimeoutNegativeWarning"; its codecs lack snappy, lz4, zstd).
+    files: ["**/*.ts"],
+    ignores: ["src/source/client/kafka-client.ts"],
+    rules: {
+      "no-restricted-syntax": ["error",
+        { selector: "NewExpression[callee.name='Kafka']", message: "Make Kafka clients with newKafkaClient (src/source/client/kafka-client.ts)." },
+        { selector: "NewExpression[callee.property.name='Kafka']", message: "Make Kafka clients with newKafkaClient (src/source/client/kafka-client.ts)." },
+      ],
+    },
+  },
+  {
     // node:test's describe/test return promises the runner itself awaits.
     files: ["test/**/*.ts"],
     rules: {

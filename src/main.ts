@@ -55,19 +55,6 @@ configuration: config/default.json, then --config FILE (or CONFIG_FILE), then
 environment variables (KAFKA_BROKERS, KAFKA_GROUP_ID, KAFKA_TOPICS,
 KAFKA_TOPIC_PATTERN, ES_NODE, METRICS_PORT, ...). See README.md.`;
 
-/**
- * kafkajs 2.2.4 computes a negative timer delay on every connection (its issue 1751);
- * Node 24 warns about it on stderr. Harmless, and unfixed upstream: drop that one
- * warning, print every other one as before.
- */
-function filterKnownWarnings(): void {
-  process.removeAllListeners("warning");
-  process.on("warning", (warning) => {
-    if (warning.name === "TimeoutNegativeWarning") return;
-    process.stderr.write(`${warning.name}: ${warning.message}\n`);
-  });
-}
-
 /** `redrive`: 0 when every record up to the end offsets seen at start was settled. */
 async function redrive(config: Config, logger: Logger): Promise<number> {
   if (config.deadLetter.topic === "") {
@@ -198,7 +185,6 @@ async function runWorker(config: Config, logger: Logger): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  filterKnownWarnings();
   const answered = await answerUsage(argv);
   if (answered !== undefined) return answered;
   const command = argv[0] ?? "start";

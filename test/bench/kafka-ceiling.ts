@@ -3,8 +3,8 @@
  * fetch settings, from a fresh consumer group, records counted and dropped. What is
  * left is what the broker and kafkajs' decoding can deliver to one process.
  */
-import { Kafka, logLevel } from "kafkajs";
-import { registerCompressionCodecs } from "../../src/source/client/compression.ts";
+import { logLevel } from "kafkajs";
+import { newKafkaClient } from "../../src/source/client/kafka-client.ts";
 import { CpuMeter, type CpuShares } from "./proc.ts";
 import { fmt, progress } from "./progress.ts";
 
@@ -40,8 +40,7 @@ export async function kafkaCeiling(options: {
   pids: Record<string, number>;
 }): Promise<KafkaCeilingResult> {
   // Compressed variants: the same codecs as the worker's.
-  registerCompressionCodecs();
-  const kafka = new Kafka({ clientId: "kes-bench-kafka-ceiling", brokers: [...options.brokers], logLevel: logLevel.NOTHING });
+  const kafka = newKafkaClient({ clientId: "kes-bench-kafka-ceiling", brokers: [...options.brokers], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: options.shape.sessionTimeoutMs,

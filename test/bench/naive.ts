@@ -5,7 +5,8 @@
  * and is reported as a rate.
  */
 import { Client } from "@elastic/elasticsearch";
-import { Kafka, logLevel } from "kafkajs";
+import { logLevel } from "kafkajs";
+import { newKafkaClient } from "../../src/source/client/kafka-client.ts";
 import { fmt, progress } from "./progress.ts";
 import { createIndex } from "./servers.ts";
 
@@ -27,7 +28,7 @@ export async function naiveBaseline(options: {
 }): Promise<NaiveResult> {
   const es = new Client({ node: options.esNode, requestTimeout: 30_000 });
   await createIndex(es, options.index);
-  const kafka = new Kafka({ clientId: "kes-bench-naive", brokers: [...options.brokers], logLevel: logLevel.NOTHING });
+  const kafka = newKafkaClient({ clientId: "kes-bench-naive", brokers: [...options.brokers], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: options.groupId });
   let records = 0;
   let firstAt: number | undefined;

@@ -5,10 +5,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { CompressionTypes, logLevel } from "kafkajs";
+import { newKafkaClient } from "../../src/source/client/kafka-client.ts";
 import { makeRecord } from "./data.ts";
 import { fmt, progress } from "./progress.ts";
-import { registerCompressionCodecs } from "../../src/source/client/compression.ts";
 import { codecOf, type Variant } from "./settings.ts";
 
 export type ProducerKind = "kcat" | "kafkajs";
@@ -97,8 +97,7 @@ const KAFKAJS_CODECS = {
 const KAFKAJS_IN_FLIGHT = 4;
 
 async function kafkajsProducer(options: OpenOptions): Promise<LineProducer> {
-  registerCompressionCodecs();
-  const kafka = new Kafka({ clientId: "kes-bench-producer", brokers: [...options.brokers], logLevel: logLevel.NOTHING });
+  const kafka = newKafkaClient({ clientId: "kes-bench-producer", brokers: [...options.brokers], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const inFlight = new Set<Promise<void>>();

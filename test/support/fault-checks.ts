@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import type { Client } from "@elastic/elasticsearch";
-import { Kafka, logLevel, type Admin } from "kafkajs";
+import { logLevel, type Admin } from "kafkajs";
+import { newKafkaClient } from "../../src/source/client/kafka-client.ts";
 import { countDocuments, distinctValues } from "./elasticsearch.ts";
 import { BROKERS, sleep, waitFor } from "./env.ts";
 import { committedOffsets, recordsPerPartition, waitForCommittedAtEnd, withAdmin } from "./kafka.ts";
@@ -151,7 +152,7 @@ export class FaultSampler {
 }
 
 async function connectAdmin(): Promise<Admin> {
-  const kafka = new Kafka({
+  const kafka = newKafkaClient({
     clientId: "kafka-es-transfer-fault-sampler",
     brokers: BROKERS,
     logLevel: logLevel.NOTHING,

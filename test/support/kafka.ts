@@ -1,8 +1,9 @@
-import { AssignerProtocol, CompressionTypes, Kafka, logLevel, type Admin, type Producer } from "kafkajs";
+import { AssignerProtocol, CompressionTypes, type Kafka, logLevel, type Admin, type Producer } from "kafkajs";
+import { newKafkaClient } from "../../src/source/client/kafka-client.ts";
 import { BROKERS, waitFor } from "./env.ts";
 
 export function testKafka(clientId = "kafka-es-transfer-tests"): Kafka {
-  return new Kafka({ clientId, brokers: BROKERS, logLevel: logLevel.NOTHING });
+  return newKafkaClient({ clientId, brokers: BROKERS, logLevel: logLevel.NOTHING });
 }
 
 export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {

@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import kafkajs, { Kafka, logLevel, type Admin } from "kafkajs";
+import kafkajs, { type Kafka, logLevel, type Admin } from "kafkajs";
+import { newKafkaClient } from "../../src/source/client/kafka-client.ts";
 import { ROOT } from "./env.ts";
 
 /** KEY=VALUE lines of `secured.sh env`: brokers, ES node, certificate dir, secrets. */
@@ -29,7 +30,7 @@ export function need(env: Readonly<Record<string, string>>, key: string): string
 
 /** Kafka through the PLAINTEXT admin listener, whose ANONYMOUS principal is a super user. */
 export async function withSecuredAdmin<T>(env: Readonly<Record<string, string>>, fn: (admin: Admin, kafka: Kafka) => Promise<T>): Promise<T> {
-  const kafka = new Kafka({ clientId: "secured-tests", brokers: [need(env, "SEC_KAFKA_ADMIN_BROKERS")], logLevel: logLevel.NOTHING });
+  const kafka = newKafkaClient({ clientId: "secured-tests", brokers: [need(env, "SEC_KAFKA_ADMIN_BROKERS")], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {

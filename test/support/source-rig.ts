@@ -6,7 +6,8 @@
  * a restart, a retried commit, an expulsion) is a repeatable test.
  */
 import { Writable } from "node:stream";
-import { Kafka, logLevel, type RetryOptions } from "kafkajs";
+import { logLevel, type RetryOptions } from "kafkajs";
+import { newKafkaClient } from "../../src/source/client/kafka-client.ts";
 import pino from "pino";
 import { BoundedQueue } from "../../src/pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "../../src/pipeline/record.ts";
@@ -93,7 +94,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
   const faults = new KafkaFaults();
   const logs: LogEntry[] = [];
   const logger = captureLogger(logs);
-  const kafka = new Kafka({
+  const kafka = newKafkaClient({
     clientId: o.clientId ?? "source-rig",
     brokers: BROKERS,
     logLevel: logLevel.NOTHING,

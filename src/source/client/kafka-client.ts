@@ -1,4 +1,4 @@
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
+import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } from "kafkajs";
 import type { Logger } from "pino";
 import { kafkaSasl, kafkaTls, type KafkaTlsOptions } from "../auth/kafka-security.ts";
 import type { KafkaSaslOptions } from "../auth/sasl-mechanisms.ts";
@@ -30,16 +30,25 @@ function kafkaLogCreator(logger: Logger) {
 }
 
 /**
- * The one factory of Kafka clients: the consumer, the admin and any producer made from
- * the returned `Kafka` share its TLS and SASL settings.
+ * The one way any process of ours (the worker and its commands, the tests, the bench, the
+ * demo) makes a kafkajs client: the loaded kafkajs gets its fixes first. Its request
+ * queues no longer re-arm a negative (1 ms) timer per connection for ever
+ * (kafkajs-request-timer.ts), which also made Node print "TimeoutNegativeWarning"; and
+ * it reads snappy, lz4 and zstd batches, not only gzip. Lint refuses `new Kafka` elsewhere.
+ */
+export function newKafkaClient(config: KafkaConfig): Kafka {
+  registerCompressionCodecs();
+  fixKafkajsRequestTimer();
+  return new Kafka(config);
+}
+
+/**
+ * The worker's Kafka clients: the consumer, the admin and any producer made from the
+ * returned `Kafka` share its TLS and SASL settings.
  */
 export function createKafka(options: KafkaConnectionOptions, logger: Logger, retries = 8): Kafka {
   const sasl = kafkaSasl(options.sasl);
-  // Every client built here reads snappy, lz4 and zstd batches, not only gzip.
-  registerCompressionCodecs();
-  // kafkajs re-arms a 1 ms timer per connection for ever (see kafkajs-request-timer.ts).
-  fixKafkajsRequestTimer();
-  return new Kafka({
+  return newKafkaClient({
     clientId: options.clientId,
     brokers: [...options.brokers],
     ssl: kafkaTls(options.ssl, options.tls),
