@@ -19,6 +19,7 @@ export const MAX_INDEX_NAME_BYTES = 255;
 
 const FORBIDDEN_CHARS = new Set(["\\", "/", "*", "?", '"', "<", ">", "|", " ", ",", "#", ":"]);
 /** Forbidden in names, plus control characters (legal to Elasticsearch, never meant in a field value). */
+// eslint-disable-next-line no-control-regex
 const FORBIDDEN_GLOBAL = /[\\/*?"<>| ,#:\u0000-\u001f\u007f]/g;
 const BAD_LEADING = new Set(["-", "_", "+"]);
 /** Leading characters stripped from a topic that starts the name; "." too, since dot-names are hidden/system indices. */

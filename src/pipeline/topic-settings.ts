@@ -133,10 +133,10 @@ interface PatternEntry {
 /** One setting for `topic`: exact entry, first matching pattern that sets it, global. */
 function resolve<K extends keyof TopicSettings>(name: K, topic: string, exact: TopicOverrides | undefined, patterns: readonly PatternEntry[], defaults: TopicSettings): TopicSettings[K] {
   const own = exact?.[name];
-  if (own !== undefined) return own as TopicSettings[K];
+  if (own !== undefined) return own;
   for (const { pattern, overrides } of patterns) {
     const value = overrides[name];
-    if (value !== undefined && pattern.test(topic)) return value as TopicSettings[K];
+    if (value !== undefined && pattern.test(topic)) return value;
   }
   return defaults[name];
 }
