@@ -34,9 +34,9 @@ describe("ingest pipelines", () => {
   test("enriching, failing and missing pipelines: enriched, dead-lettered by the failure policy, held until created", async (t) => {
     let worker: WorkerProcess | undefined;
     await withWorkers(() => [worker], async () => {
-      await es.ingest.putPipeline({ id: pipeline("enrich"), processors: [{ set: { field: "enriched.by", value: "pipeline" } } as never] });
-      await es.ingest.putPipeline({ id: pipeline("rename"), processors: [{ rename: { field: "must", target_field: "moved" } } as never] });
-      await es.ingest.putPipeline({ id: pipeline("fail"), processors: [{ fail: { message: "refused by the pipeline" } } as never] });
+      await es.ingest.putPipeline({ id: pipeline("enrich"), processors: [{ set: { field: "enriched.by", value: "pipeline" } }] });
+      await es.ingest.putPipeline({ id: pipeline("rename"), processors: [{ rename: { field: "must", target_field: "moved" } }] });
+      await es.ingest.putPipeline({ id: pipeline("fail"), processors: [{ fail: { message: "refused by the pipeline" } }] });
       const topics = [enriched, renamed, failing, missing];
       await createTopics([...topics, dlq], 2);
       await produce(enriched, N, (i) => ({ value: JSON.stringify({ seq: i }) }), 2);
@@ -66,7 +66,7 @@ describe("ingest pipelines", () => {
       assert.equal(await countDocuments(es, renamed), withField);
       const moved = await getSource(es, renamed, `${renamed}-1-0`);
       assert.equal(moved?.moved, 1);
-      assert.equal(moved?.enriched, undefined);
+      assert.equal(moved.enriched, undefined);
       assert.equal(await countDocuments(es, failing), 0);
 
       // Held, not dead-lettered: nothing of the missing pipeline's topic committed yet.
@@ -86,7 +86,7 @@ describe("ingest pipelines", () => {
       assert.equal(byTopic(missing).length, 0, "a missing pipeline is never the document's fault");
 
       // The operator creates the pipeline: the held records go through.
-      await es.ingest.putPipeline({ id: pipeline("late"), processors: [{ set: { field: "late", value: true } } as never] });
+      await es.ingest.putPipeline({ id: pipeline("late"), processors: [{ set: { field: "late", value: true } }] });
       await waitForCommittedAtEnd(groupId, [missing], 60_000);
       assert.equal(await countDocuments(es, missing), N);
       assert.equal((await getSource(es, missing, `${missing}-0-0`))?.late, true);
