@@ -15,7 +15,7 @@ import { countDocuments, testElasticsearch } from "../support/elasticsearch.ts";
 import { readTopic } from "../support/dead-letters.ts";
 import { waitFor } from "../support/env.ts";
 import { suiteFixture } from "../support/fixture.ts";
-import { committedOffsets, createTopics, produce, waitForCommittedAtEnd, withAdmin } from "../support/kafka.ts";
+import { assertHeldAtStart, createTopics, produce, waitForCommittedAtEnd } from "../support/kafka.ts";
 import { metricSum, WorkerProcess, withWorkers } from "../support/worker.ts";
 
 const N = 100;
@@ -82,9 +82,7 @@ describe("data streams: failure store and require_data_stream", () => {
       // No template makes logs-<topic>-default a data stream: held, never a plain index.
       await waitFor("the untemplated topic held as an operator error", async () =>
         (await w.metric("kafka_es_transfer_operator_errors_total", { error_type: "index_not_found_exception" })) > 0 ? true : undefined, 60_000, 500);
-      await withAdmin(async (admin) => {
-        for (const [partition, offset] of await committedOffsets(admin, groupId, untemplated)) assert.ok(offset <= 0n, `${untemplated}[${String(partition)}] held at ${String(offset)}`);
-      });
+      await assertHeldAtStart(groupId, untemplated);
       assert.equal(await countDocuments(es, `logs-${untemplated}-default`), 0, "no plain index was created");
       assert.ok(w.running, "the stop policy never fired");
       assert.equal((await w.stop()).code, 0);
