@@ -6,18 +6,18 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import type { Kafka } from "kafkajs";
+import { topicSettingsLookup } from "../config/effective.ts";
 import { effectivePermanentErrorPolicy } from "../config/rules.ts";
 import type { Config } from "../config/schema.ts";
 import { createDecoder, type Decoder } from "../pipeline/decoder.ts";
 import type { KafkaRecord, QueuedRecord } from "../pipeline/record.ts";
-import { createRouter } from "../pipeline/router.ts";
+import { createRouter, type RouterOptions } from "../pipeline/router.ts";
 import { startBulkWorkers, type BulkWorkers, type DecodeResult, type DocumentSource } from "../sink/bulk-workers.ts";
 import type { DeadLetterWriter } from "../sink/dead-letter.ts";
 import { createElasticsearchClient } from "../sink/es-client.ts";
 import { createFailurePolicy, type FailurePolicy } from "../sink/failure-policy.ts";
 import type { SinkLogger, SinkObserver } from "../sink/observer.ts";
 import { DeadLetterProducer } from "../source/dead-letter/dead-letter-producer.ts";
-import { effectiveIndexTemplate, effectiveOpType } from "./templates.ts";
 
 export interface SinkParts {
   readonly es: Client;
@@ -46,14 +46,30 @@ export interface SinkDeps {
   readonly indexOverride?: string;
 }
 
-/** Topic + timestamp -> index and record -> bulk action, as configured (or overridden). */
-export function composeDecoder(config: Config, indexOverride?: string): Decoder {
+/**
+ * Topic + timestamp -> index and record -> bulk action, as configured (or overridden).
+ * The decoder and the router take every per-topic choice from one lookup.
+ */
+export function composeDecoder(config: Config, indexOverride?: string, onFieldFallback?: RouterOptions["onFieldFallback"]): Decoder {
+  const settingsFor = topicSettingsLookup(config);
+  const fields = { maxFieldValues: config.index.maxFieldValues, ...(onFieldFallback === undefined ? {} : { onFieldFallback }) };
   const router = createRouter(
     indexOverride === undefined
-      ? { template: effectiveIndexTemplate(config), prefix: config.index.prefix, topicMap: config.index.topicMap, timezone: config.index.timezone }
-      : { template: indexOverride, timezone: config.index.timezone },
+      ? { templateFor: (topic) => settingsFor(topic).indexTemplate, prefix: config.index.prefix, timezone: config.index.timezone, ...fields }
+      : { template: indexOverride, timezone: config.index.timezone, ...fields },
   );
-  return createDecoder({ router, ...config.document, opType: effectiveOpType(config) });
+  return createDecoder({ router, settingsFor, ...config.document });
+}
+
+/**
+ * Every bulk request: rejected documents' sources are not echoed into errors (and so
+ * into logs and dead-letter headers); in data-stream mode, a write that would create a
+ * plain index instead (a template missing) is refused, held as an operator error.
+ * A replay into an index of its own (--index) may target a plain index.
+ */
+export function bulkParameters(config: Config, indexOverride?: string): Record<string, string> {
+  const requireDataStream = config.indexTemplates.dataStream && indexOverride === undefined;
+  return { include_source_on_error: "false", ...(requireDataStream ? { require_data_stream: "true" } : {}) };
 }
 
 /** What happens to a record Elasticsearch rejects for good: the one place that decides it for every command. */
@@ -82,7 +98,9 @@ function composeDeadLetters(config: Config, kafka: Kafka | undefined, signal: Ab
 
 export function composeSink(config: Config, deps: SinkDeps): SinkParts {
   const es = createElasticsearchClient(config.elasticsearch);
-  const decoder = composeDecoder(config, deps.indexOverride);
+  const decoder = composeDecoder(config, deps.indexOverride, (topic, reason) => {
+    deps.observer.indexFieldFallback(topic, reason);
+  });
   const deadLetters = composeDeadLetters(config, deps.kafka, deps.signal);
   const failurePolicy = composeFailurePolicy(config, deps.observer, deps.logger, deadLetters);
   const workers = startBulkWorkers({
@@ -99,6 +117,7 @@ export function composeSink(config: Config, deps: SinkDeps): SinkParts {
       retryMaxMs: config.bulk.retryMaxMs,
       failurePolicy: effectivePermanentErrorPolicy(config),
       requestTimeoutMs: config.elasticsearch.requestTimeoutMs,
+      bulkParameters: bulkParameters(config, deps.indexOverride),
     },
     failurePolicy,
     observer: deps.observer,

@@ -7,7 +7,9 @@
  * before and after; kafkajs' own decoding of fetch responses and the HTTP client are
  * outside (the Kafka ceiling and `make bench` cover them).
  *
- * Environment: BENCH_RECORDS (200000), BENCH_VARIANTS (json,text), BENCH_RECORD_BYTES (1024), BENCH_HOT_ROUNDS (5).
+ * Environment: BENCH_RECORDS (200000), BENCH_VARIANTS (json,text), BENCH_RECORD_BYTES (1024), BENCH_HOT_ROUNDS (5),
+ * BENCH_HOT_TEMPLATE (the index template, default "{topic}"; e.g. "logs-{field:service.name}-{yyyy.MM.dd}"
+ * for the cost of routing by a document field).
  */
 import type { KafkaMessage } from "kafkajs";
 import { createDecoder } from "../../src/pipeline/decoder.ts";
@@ -48,13 +50,15 @@ function messages(variant: Variant, count: number, recordBytes: number): KafkaMe
   });
 }
 
+const TEMPLATE = process.env.BENCH_HOT_TEMPLATE ?? "{topic}";
+
 /** One pass over `msgs`; adds the CPU µs of each stage to `spent`. */
 function pass(msgs: readonly KafkaMessage[], spent: Record<Stage, number>): void {
   const checkpointer = new Checkpointer();
   checkpointer.assign([{ topic: TOPIC, partition: 0 }]);
   checkpointer.seedPosition(TOPIC, 0, "0");
   const queue = new BoundedQueue<QueuedRecord>({ maxRecords: 1e9, maxBytes: 1e15, lowWatermarkRatio: 0.5 }, (item) => item.record.size);
-  const decoder = createDecoder({ router: createRouter({ template: "{topic}" }) });
+  const decoder = createDecoder({ router: createRouter({ template: TEMPLATE }) });
   const metrics = createMetrics({ defaultMetrics: false });
   metrics.setPendingRecords(TOPIC, 0, 0);
   const batcher = new Batcher<PendingDocument>({ maxDocuments: 2000, maxBytes: 5 * 2 ** 20, lingerMs: 100 });
@@ -113,7 +117,7 @@ function main(): void {
     const total = STAGES.reduce((a, s) => a + per(spent[s]), 0);
     lines.push(`| ${variant} | ${STAGES.map((s) => per(spent[s]).toFixed(2)).join(" | ")} | ${total.toFixed(2)} | ${(total / 10).toFixed(3)} |`);
   }
-  process.stdout.write(`hot path, CPU µs per record (${String(settings.records)} records x ${String(rounds)} rounds, ${String(settings.recordBytes)} B):\n${lines.join("\n")}\n`);
+  process.stdout.write(`hot path, CPU µs per record (${String(settings.records)} records x ${String(rounds)} rounds, ${String(settings.recordBytes)} B, template ${TEMPLATE}):\n${lines.join("\n")}\n`);
 }
 
 main();
