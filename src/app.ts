@@ -28,6 +28,7 @@ import { heapBudget, heapBudgetWarning } from "./telemetry/heap-budget.ts";
 import { createMetrics, type TransferMetrics } from "./telemetry/metrics.ts";
 import { readerObserver } from "./telemetry/reader-observer.ts";
 import { metricsObserver } from "./telemetry/sink-observer.ts";
+import { schemaMetricsObserver } from "./telemetry/schema-observer.ts";
 import { combineChecks } from "./telemetry/probe.ts";
 
 export type AppOutcome = { readonly kind: "stopped" } | { readonly kind: "failed"; readonly error: Error };
@@ -170,6 +171,7 @@ async function shutDown(running: Running, reason: string, fatal: Error | undefin
   running.sinkAbort.abort();
   await sink.workers.stop();
   await sink.deadLetters?.close();
+  sink.schemas.close();
   await reader.stop();
   await running.lagMonitor.stop();
   running.esProbe.stop();
@@ -220,7 +222,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // Then the sink: the client, the decoder and the workers that drain the queue.
   const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
   const sinkAbort = new AbortController();
-  const sink = composeSink(config, { queue, kafka, observer: metricsObserver(telemetry.metrics), logger, signal: sinkAbort.signal });
+  const sink = composeSink(config, {
+    queue,
+    kafka,
+    observer: metricsObserver(telemetry.metrics),
+    schemaObserver: schemaMetricsObserver(telemetry.metrics),
+    logger,
+    signal: sinkAbort.signal,
+  });
   // Then the source.
   const { reader, lagMonitor } = composeSource(config, kafka, queue, telemetry, logger);
 

@@ -17,6 +17,8 @@ import { createElasticsearchClient } from "../sink/es-client.ts";
 import { createFailurePolicy, type FailurePolicy } from "../sink/failure-policy.ts";
 import type { SinkLogger, SinkObserver } from "../sink/observer.ts";
 import { DeadLetterProducer } from "../source/dead-letter-producer.ts";
+import type { SchemaObserver } from "../pipeline/schemas/schema-gate.ts";
+import { composeSchemas, type SchemaParts } from "./schemas.ts";
 import { effectiveIndexTemplate, effectiveOpType } from "./templates.ts";
 
 export interface SinkParts {
@@ -27,6 +29,8 @@ export interface SinkParts {
   readonly failurePolicy: string;
   /** The dead-letter producer when the failure policy is "dlq": close it after the workers stopped. */
   readonly deadLetters: DeadLetterProducer | undefined;
+  /** Record formats and the schema registry's gate: close it after the workers stopped. */
+  readonly schemas: SchemaParts;
 }
 
 export interface SinkDeps {
@@ -36,6 +40,8 @@ export interface SinkDeps {
   /** Wraps the decoder (redrive: records that are not dead letters are skipped). */
   readonly decode?: (decoder: Decoder) => (record: KafkaRecord) => DecodeResult;
   readonly observer: SinkObserver;
+  /** Schema registry metrics (fetches, records waiting for a schema). */
+  readonly schemaObserver?: SchemaObserver;
   readonly logger: SinkLogger;
   /** Aborts in-flight requests: unsettled records stay unacked. */
   readonly signal: AbortSignal;
@@ -47,13 +53,18 @@ export interface SinkDeps {
 }
 
 /** Topic + timestamp -> index and record -> bulk action, as configured (or overridden). */
-export function composeDecoder(config: Config, indexOverride?: string): Decoder {
+export function composeDecoder(config: Config, indexOverride?: string, schemas?: SchemaParts): Decoder {
   const router = createRouter(
     indexOverride === undefined
       ? { template: effectiveIndexTemplate(config), prefix: config.index.prefix, topicMap: config.index.topicMap, timezone: config.index.timezone }
       : { template: indexOverride, timezone: config.index.timezone },
   );
-  return createDecoder({ router, ...config.document, opType: effectiveOpType(config) });
+  return createDecoder({
+    router,
+    ...config.document,
+    opType: effectiveOpType(config),
+    ...(schemas === undefined ? {} : { formats: schemas.formats, ...(schemas.gate === undefined ? {} : { schemas: schemas.gate }) }),
+  });
 }
 
 /** What happens to a record Elasticsearch rejects for good: the one place that decides it for every command. */
@@ -79,7 +90,8 @@ function composeDeadLetters(config: Config, kafka: Kafka | undefined): DeadLette
 
 export function composeSink(config: Config, deps: SinkDeps): SinkParts {
   const es = createElasticsearchClient(config.elasticsearch);
-  const decoder = composeDecoder(config, deps.indexOverride);
+  const schemas = composeSchemas(config, deps.logger, deps.schemaObserver);
+  const decoder = composeDecoder(config, deps.indexOverride, schemas);
   const deadLetters = composeDeadLetters(config, deps.kafka);
   const failurePolicy = composeFailurePolicy(config, deps.observer, deps.logger, deadLetters);
   const workers = startBulkWorkers({
@@ -101,6 +113,7 @@ export function composeSink(config: Config, deps: SinkDeps): SinkParts {
     observer: deps.observer,
     logger: deps.logger,
     signal: deps.signal,
+    ...(schemas.gate === undefined ? {} : { gate: schemas.gate }),
   });
-  return { es, decoder, workers, failurePolicy: failurePolicy.name, deadLetters };
+  return { es, decoder, workers, failurePolicy: failurePolicy.name, deadLetters, schemas };
 }

@@ -3,6 +3,7 @@
  * Each returns a message naming the key(s) and value(s) involved.
  */
 import { indexTemplateProblem } from "../pipeline/index-name.ts";
+import { usesRegistry } from "../pipeline/schemas/record-format.ts";
 import type { Config } from "./schema.ts";
 import { certificateFileProblem, clientCertificateProblems } from "./tls-files.ts";
 
@@ -160,6 +161,37 @@ function dataStreamProblems(config: Config): string[] {
   return problems;
 }
 
+/** The registry: needed by the registry formats, reachable over http(s), one way to authenticate, TLS files that open. */
+function schemaRegistryProblems(config: Config, show: Show): string[] {
+  const registry = config.schemaRegistry;
+  const needing = (["value", "key"] as const).filter((part) => usesRegistry(config.format[part]));
+  if (registry.url === "") {
+    return needing.map((part) => `format.${part} = ${show(`format.${part}`, config.format[part])}: needs the schema registry; set schemaRegistry.url (SCHEMA_REGISTRY_URL)`);
+  }
+  const problems: string[] = [];
+  if (!isHttpUrl(registry.url)) problems.push(`schemaRegistry.url = ${show("schemaRegistry.url", registry.url)}: must be an http(s) URL`);
+  else if (new URL(registry.url).username !== "") problems.push("schemaRegistry.url: put credentials in schemaRegistry.username / password, not in the URL");
+  if (registry.bearerToken !== "" && (registry.username !== "" || registry.password !== "")) {
+    problems.push("schemaRegistry.bearerToken, schemaRegistry.username/password: give only one way to authenticate");
+  }
+  if (registry.username !== "" && registry.password === "") problems.push("schemaRegistry.password: required when schemaRegistry.username is set");
+  if (registry.username === "" && registry.password !== "") problems.push("schemaRegistry.username: required when schemaRegistry.password is set");
+  const https = isHttpUrl(registry.url) && new URL(registry.url).protocol === "https:";
+  const tlsSet = (["caFile", "certFile", "keyFile"] as const).filter((k) => registry[k] !== "");
+  if (!https && tlsSet.length > 0) problems.push(`schemaRegistry.url: use https:// to use ${tlsSet.map((k) => `schemaRegistry.${k}`).join(", ")}`);
+  if (registry.caFile !== "") {
+    const problem = certificateFileProblem("schemaRegistry.caFile", registry.caFile);
+    if (problem !== undefined) problems.push(problem);
+  }
+  problems.push(
+    ...clientCertificateProblems(
+      { cert: "schemaRegistry.certFile", key: "schemaRegistry.keyFile", passphrase: "schemaRegistry.keyPassphrase" },
+      { cert: registry.certFile, key: registry.keyFile, passphrase: registry.keyPassphrase },
+    ),
+  );
+  return problems;
+}
+
 function bulkProblems(bulk: Config["bulk"]): string[] {
   return bulk.retryInitialMs > bulk.retryMaxMs
     ? [`bulk.retryInitialMs = ${bulk.retryInitialMs}: must not exceed bulk.retryMaxMs (${bulk.retryMaxMs})`]
@@ -197,6 +229,7 @@ export function crossKeyProblems(config: Config, show: Show, needsTopics = true)
     ...indexProblems(config.index, show),
     ...documentProblems(config.document, show),
     ...bulkProblems(config.bulk),
+    ...schemaRegistryProblems(config, show),
     ...deadLetterProblems(config, show),
     ...dataStreamProblems(config),
   ];

@@ -16,6 +16,11 @@
  *
  * Caveat: with a date-based index template, a delete goes to the index of the
  * tombstone's own timestamp, not necessarily where the original document lives.
+ *
+ * Topics whose format (`formats`) is a schema-registry one have their values (and
+ * keys) read with the schema their frame names (see schemas/): a decoded object is
+ * serialized once with the same fields added; a JSON Schema payload takes the JSON
+ * path above. Such schemas are loaded before the record gets here (schemas/schema-gate.ts).
  */
 import { isUtf8 } from "node:buffer";
 import type { BulkAction, DocumentSource, SplicedSource } from "./document.ts";
@@ -23,6 +28,9 @@ import { escapedLength } from "./json-string.ts";
 import { anyKeyMaybe, createJsonObjectScanner, keyPresent, SCAN_INVALID } from "./json-scan.ts";
 import type { KafkaRecord } from "./record.ts";
 import type { Router } from "./router.ts";
+import { readFramed, readKey, type DecodedKey } from "./schemas/framed-values.ts";
+import { JSON_FORMATS, type FormatLookup, type RecordFormat } from "./schemas/record-format.ts";
+import type { SchemaLookup } from "./schemas/schema-reader.ts";
 import { effectiveTimestamp, isValidTimestamp } from "./timestamp.ts";
 
 export type OpType = "index" | "create";
@@ -58,6 +66,10 @@ export interface DecoderOptions {
   readonly messageField?: string;
   /** Default "skip". */
   readonly tombstones?: TombstonePolicy;
+  /** Key and value format per topic; default `json` for every topic. */
+  readonly formats?: FormatLookup;
+  /** The loaded schemas, needed when a format uses the schema registry. */
+  readonly schemas?: SchemaLookup;
 }
 
 export interface Decoder {
@@ -129,6 +141,8 @@ function bytesField(name: string, bytes: Buffer): string {
     : `${JSON.stringify(`${name}_base64`)}:${JSON.stringify(bytes.toString("base64"))}`;
 }
 
+const NO_SCHEMAS: SchemaLookup = { reader: () => undefined };
+
 function keyId(key: Buffer): string {
   return isUtf8(key) ? key.toString("utf8") : key.toString("base64");
 }
@@ -158,6 +172,8 @@ export function createDecoder(options: DecoderOptions): Decoder {
   const metadataField = options.metadataField ?? "";
   const messageField = options.messageField ?? "message";
   const tombstones = options.tombstones ?? "skip";
+  const formatsOf = options.formats;
+  const schemas = options.schemas ?? NO_SCHEMAS;
 
   // Key 0: the timestamp field, key 1: the metadata field (never found when "").
   const scanner = createJsonObjectScanner(metadataField === "" ? [timestampField] : [timestampField, metadataField]);
@@ -182,21 +198,22 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * that keeps stale writes out. One object per record, built in place (no identity
    * object spread into it: this runs for every record).
    */
-  function writeAction(record: KafkaRecord, index: string, documentSource: DocumentSource): BulkAction {
+  function writeAction(record: KafkaRecord, index: string, documentSource: DocumentSource, key: DecodedKey | undefined): BulkAction {
     // An empty key is no key: Elasticsearch refuses an empty _id.
     if (idStrategy === "key" && record.key !== null && record.key.length > 0) {
-      return { op: opType, index, id: keyId(record.key), version: record.offset, source: documentSource };
+      return { op: opType, index, id: key?.id ?? keyId(record.key), version: record.offset, source: documentSource };
     }
     const id = idStrategy === "none" ? undefined : `${record.topic}-${String(record.partition)}-${record.offset}`;
     return { op: opType, index, id, source: documentSource };
   }
 
-  function metadata(record: KafkaRecord): string {
+  function metadata(record: KafkaRecord, key: DecodedKey | undefined): string {
     // Offsets are int64 decimal strings: written as raw JSON numbers (exact, mapped as long).
     const offset = /^\d+$/.test(record.offset) ? record.offset : JSON.stringify(record.offset);
     let meta = `{"topic":${JSON.stringify(record.topic)},"partition":${JSON.stringify(record.partition)},"offset":${offset}`;
     if (isValidTimestamp(record.timestamp)) meta += `,"timestamp":${JSON.stringify(iso(record.timestamp))}`;
-    if (record.key !== null) meta += `,${bytesField("key", record.key)}`;
+    if (key !== undefined) meta += `,"key":${key.json}`;
+    else if (record.key !== null) meta += `,${bytesField("key", record.key)}`;
     meta += headersFields(record.headers);
     return `${meta}}`;
   }
@@ -205,19 +222,19 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * The fields to add, comma-separated, without the surrounding braces ("" when none).
    * `has` tells which of the fields the document already has (TIMESTAMP_BIT, METADATA_BIT).
    */
-  function extraFields(record: KafkaRecord, ts: number, has: number): string {
+  function extraFields(record: KafkaRecord, ts: number, has: number, key: DecodedKey | undefined): string {
     let fields = "";
     if (addTimestamp && (has & TIMESTAMP_BIT) === 0) {
       fields = `${timestampKey}:${JSON.stringify(iso(ts))}`;
     }
     if (metadataField !== "" && (has & METADATA_BIT) === 0) {
-      fields += `${fields === "" ? "" : ","}${metadataKey}:${metadata(record)}`;
+      fields += `${fields === "" ? "" : ","}${metadataKey}:${metadata(record, key)}`;
     }
     return fields;
   }
 
-  function wrap(record: KafkaRecord, ts: number, text: string, value: Buffer, valid: boolean): string {
-    const fields = extraFields(record, ts, 0);
+  function wrap(record: KafkaRecord, ts: number, text: string, value: Buffer, valid: boolean, key: DecodedKey | undefined): string {
+    const fields = extraFields(record, ts, 0, key);
     let out = `{${fields}${fields === "" ? "" : ","}${messageKey}:${JSON.stringify(trimLineEnd(text))}`;
     if (!valid) out += `,${messageBase64Key}:${JSON.stringify(value.toString("base64"))}`;
     return `${out}}`;
@@ -228,8 +245,8 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * break trimmed) are escaped straight into the bulk body, the same bytes `wrap`
    * would produce through two strings per record.
    */
-  function wrapBytes(record: KafkaRecord, ts: number, value: Buffer): SplicedSource {
-    const fields = extraFields(record, ts, 0);
+  function wrapBytes(record: KafkaRecord, ts: number, value: Buffer, key: DecodedKey | undefined): SplicedSource {
+    const fields = extraFields(record, ts, 0, key);
     const rest = value.subarray(0, lineEnd(value));
     return { head: `{${fields}${fields === "" ? "" : ","}${messageKey}:"`, rest, escapeRest: true, restBytes: escapedLength(rest), tail: '"}' };
   }
@@ -249,15 +266,15 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * those bytes plus the fields to splice in after its opening brace (never copied
    * into a second per-record buffer).
    */
-  function source(record: KafkaRecord, value: Buffer, ts: number): DocumentSource {
+  function source(record: KafkaRecord, value: Buffer, ts: number, key: DecodedKey | undefined): DocumentSource {
     const valid = isUtf8(value);
     const brace = valid ? firstNonBlankByte(value, 0) : -1;
     // The scanner validates without building the object: JSON.parse would allocate
     // every member only to see whether it is an object and which keys it has.
     const scanned = brace >= 0 && value[brace] === OPEN_BRACE ? scanner.scanUtf8(value, brace) : SCAN_INVALID;
-    if (scanned === SCAN_INVALID) return valid ? wrapBytes(record, ts, value) : wrap(record, ts, value.toString("utf8"), value, valid);
+    if (scanned === SCAN_INVALID) return valid ? wrapBytes(record, ts, value, key) : wrap(record, ts, value.toString("utf8"), value, valid, key);
 
-    const fields = extraFields(record, ts, presentFields(value, scanned));
+    const fields = extraFields(record, ts, presentFields(value, scanned), key);
     if (fields === "") return hasLineBreak(value) ? blankLineBreaks(Buffer.from(value)) : value;
     const empty = value[firstNonBlankByte(value, brace + 1)] === CLOSE_BRACE;
     // No copy: the body builder writes the head, then the record's bytes after the
@@ -266,14 +283,35 @@ export function createDecoder(options: DecoderOptions): Decoder {
     return { head: `{${fields}${empty ? "" : ","}`, rest, restBytes: rest.length };
   }
 
-  function tombstone(record: KafkaRecord, ts: number): DecodeResult {
+  /**
+   * A value read with its schema: an object is serialized once (JSON.stringify) with the
+   * added fields spliced in after its brace; any other value (a schema of a primitive
+   * type, an array) is wrapped in the message field. JSON text (JSON Schema) and `auto`
+   * values without a known frame take the JSON path.
+   */
+  function registrySource(record: KafkaRecord, value: Buffer, ts: number, format: RecordFormat, key: DecodedKey | undefined): DocumentSource {
+    const decoded = readFramed(schemas, value, format, "value");
+    if (decoded === undefined) return source(record, value, ts, key);
+    if (Buffer.isBuffer(decoded)) return source(record, decoded, ts, key);
+    if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded)) {
+      const fields = extraFields(record, ts, 0, key);
+      return `{${fields}${fields === "" ? "" : ","}${messageKey}:${JSON.stringify(decoded)}}`;
+    }
+    const has = (Object.hasOwn(decoded, timestampField) ? TIMESTAMP_BIT : 0) | (metadataField !== "" && Object.hasOwn(decoded, metadataField) ? METADATA_BIT : 0);
+    const fields = extraFields(record, ts, has, key);
+    const json = JSON.stringify(decoded);
+    if (fields === "") return json;
+    return json.length === 2 ? `{${fields}}` : `{${fields},${json.slice(1)}`;
+  }
+
+  function tombstone(record: KafkaRecord, ts: number, key: DecodedKey | undefined): DecodeResult {
     if (tombstones === "skip") return SKIP_TOMBSTONE;
     if (idStrategy !== "key") return SKIP_IDS_NOT_KEYS;
     if (record.key === null || record.key.length === 0) return SKIP_NO_KEY;
     const action: BulkAction = {
       op: "delete",
       index: router.route(record.topic, ts),
-      id: keyId(record.key),
+      id: key?.id ?? keyId(record.key),
       // Versioned like the writes: a delete older than the document's value does not remove it.
       version: record.offset,
       source: undefined,
@@ -285,9 +323,11 @@ export function createDecoder(options: DecoderOptions): Decoder {
     decode(record: KafkaRecord): DecodeResult {
       // Deterministic for records without a timestamp (the epoch), so a redelivery is identical.
       const ts = effectiveTimestamp(record.timestamp);
-      if (record.value === null) return tombstone(record, ts);
-      const action = writeAction(record, router.route(record.topic, ts), source(record, record.value, ts));
-      return { kind: "document", action };
+      const formats = formatsOf === undefined ? JSON_FORMATS : formatsOf(record.topic);
+      const key = formats.key === "json" ? undefined : readKey(schemas, record.key, formats.key);
+      if (record.value === null) return tombstone(record, ts, key);
+      const documentSource = formats.value === "json" ? source(record, record.value, ts, key) : registrySource(record, record.value, ts, formats.value, key);
+      return { kind: "document", action: writeAction(record, router.route(record.topic, ts), documentSource, key) };
     },
   };
 }

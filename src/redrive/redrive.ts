@@ -172,6 +172,7 @@ async function drive(run: RedrivePipeline, plan: readonly PartitionRange[], topi
     run.abort.abort();
     await sink.workers.stop();
     await sink.deadLetters?.close();
+    sink.schemas.close();
     await reader.stop();
     await sink.es.close().catch(() => undefined);
   }

@@ -183,6 +183,7 @@ class ReplayRun {
     this.#sinkAbort.abort();
     await this.#sink.workers.stop();
     await this.#sink.deadLetters?.close();
+    this.#sink.schemas.close();
     await this.#reader.stop();
     await this.#sink.es.close().catch(() => undefined);
   }
