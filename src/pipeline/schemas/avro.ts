@@ -141,30 +141,48 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The schema with every bytes and fixed type (outside decimal and uuid) marked with
- * the base64 logical type, so avsc hands base64 text instead of a Buffer. A copy: the
- * registry's text is parsed afresh for each compile.
+ * The schema prepared for avsc (a copy): every bytes and fixed type (outside decimal
+ * and uuid) marked with the base64 logical type, so avsc hands base64 text instead of a
+ * Buffer; a long written as an object without a logical type we read (`{"type":
+ * "long"}`) turned into the name "long", so the registry's exact long type reads it.
  */
-export function markBytes(schema: unknown): unknown {
+export function prepareSchema(schema: unknown): unknown {
   if (schema === "bytes") return { type: "bytes", logicalType: BASE64 };
-  if (Array.isArray(schema)) return schema.map(markBytes);
+  if (Array.isArray(schema)) return schema.map(prepareSchema);
   if (!isObject(schema)) return schema;
   const { type } = schema;
-  if (typeof type !== "string") return { ...schema, type: markBytes(type) };
+  if (typeof type !== "string") return { ...schema, type: prepareSchema(type) };
   switch (type) {
     case "record":
     case "error":
-      return { ...schema, fields: (schema.fields as unknown[]).map((f) => (isObject(f) ? { ...f, type: markBytes(f.type) } : f)) };
+      return { ...schema, fields: (schema.fields as unknown[]).map((f) => (isObject(f) ? { ...f, type: prepareSchema(f.type) } : f)) };
     case "array":
-      return { ...schema, items: markBytes(schema.items) };
+      return { ...schema, items: prepareSchema(schema.items) };
     case "map":
-      return { ...schema, values: markBytes(schema.values) };
+      return { ...schema, values: prepareSchema(schema.values) };
     case "bytes":
     case "fixed":
       return typeof schema.logicalType === "string" && BYTES_LOGICAL_TYPES.has(schema.logicalType) ? schema : { ...schema, logicalType: BASE64 };
+    case "long":
+      return typeof schema.logicalType === "string" && Object.hasOwn(LOGICAL_TYPES, schema.logicalType) ? schema : "long";
     default:
       return schema;
   }
+}
+
+/**
+ * Makes the long under a logical type (timestamp-micros...) the exact long type too:
+ * avsc builds a logical type's underlying type from the same schema object, a second
+ * time; the first time the hook lets the logical type be made.
+ */
+function longUnderLogicalTypes(): (schema: unknown) => avro.Type | undefined {
+  const seen = new WeakSet<object>();
+  return (schema) => {
+    if (!isObject(schema) || schema.type !== "long") return undefined;
+    if (seen.has(schema)) return JSON_LONG;
+    seen.add(schema);
+    return undefined;
+  };
 }
 
 type Unwrap = (value: unknown) => unknown;
@@ -239,10 +257,10 @@ function parseJson(text: string, what: string): unknown {
 /** The avsc type for a registry schema; referenced schemas first, into the same registry of named types. */
 function compileType(schema: RegistrySchema, wrapUnions: "never" | "auto"): avro.Type {
   const registry: Record<string, avro.Type> = { long: JSON_LONG };
-  const options = { registry, logicalTypes: LOGICAL_TYPES, wrapUnions };
+  const options = { registry, logicalTypes: LOGICAL_TYPES, wrapUnions, typeHook: longUnderLogicalTypes() };
   const define = (s: RegistrySchema): avro.Type => {
     for (const reference of s.references) define(reference.schema);
-    return avro.Type.forSchema(markBytes(parseJson(s.schema, "the Avro schema")) as AvroSchema, options);
+    return avro.Type.forSchema(prepareSchema(parseJson(s.schema, "the Avro schema")) as AvroSchema, options);
   };
   return define(schema);
 }
