@@ -18,6 +18,7 @@ import { installConfiguredTemplates } from "./compose/templates.ts";
 import { BoundedQueue } from "./pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "./pipeline/record.ts";
 import { elasticsearchReachable } from "./sink/es-client.ts";
+import { sleep } from "./sink/retry-policy.ts";
 import { Checkpointer } from "./source/checkpointer.ts";
 import { explainKafkaError } from "./source/kafka-diagnosis.ts";
 import { KafkaReader } from "./source/kafka-reader.ts";
@@ -154,6 +155,22 @@ interface Running {
   readonly server: TelemetryServer;
 }
 
+/** How often the drain looks whether only records waiting for a schema are left. */
+const HELD_DRAIN_POLL_MS = 100;
+
+/**
+ * Waits until every record is settled, or (with a schema gate) until the only records
+ * left are those waiting for their schema: they would wait for the registry, not for
+ * Elasticsearch, and are redelivered to whoever reads their partition next.
+ */
+async function drain(queue: BoundedQueue<QueuedRecord>, gate: { readonly held: number } | undefined, deadline: AbortSignal): Promise<void> {
+  if (gate === undefined) {
+    await queue.drained(deadline);
+    return;
+  }
+  while (!deadline.aborted && queue.outstanding > gate.held) await sleep(HELD_DRAIN_POLL_MS, deadline);
+}
+
 /**
  * Drains within the deadline; what is still unacknowledged then is simply fetched again
  * by whoever owns the partition next. After a fatal error the workers no longer drain
@@ -165,8 +182,9 @@ async function shutDown(running: Running, reason: string, fatal: Error | undefin
   reader.pauseForShutdown();
   if (fatal === undefined) {
     const deadline = AbortSignal.timeout(config.shutdown.drainTimeoutMs);
-    await queue.drained(deadline);
+    await drain(queue, sink.schemas.gate, deadline);
     if (deadline.aborted) logger.warn({ outstanding: queue.outstanding }, "drain deadline reached; the rest will be redelivered");
+    else if (queue.outstanding > 0) logger.info({ outstanding: queue.outstanding }, "records waiting for their schema are left to be redelivered");
   }
   running.sinkAbort.abort();
   await sink.workers.stop();
