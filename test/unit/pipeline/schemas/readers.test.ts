@@ -171,7 +171,7 @@ message Second {
       huge: 18446744073709552000,
     });
     assert.match(JSON.stringify(reader.read(encode("p.Second", [1], value))), /"huge":18446744073709551615/, "exact uint64");
-    assert.deepEqual(json(reader.read(encode("p.Second", [1], { maybe: "" }))).maybe, "", "a set optional field, even empty");
+    assert.deepEqual((json(reader.read(encode("p.Second", [1], { maybe: "" }))) as { maybe?: string }).maybe, "", "a set optional field, even empty");
     assert.deepEqual(json(reader.read(encode("p.First", [0], { a: 3 }))), { a: 3 });
     assert.deepEqual(json(reader.read(encode("p.Second.Inner", [1, 0], { neg: "-9007199254740993" }))), { neg: -9007199254740992 }, "parsed back, a double");
     assert.match(JSON.stringify(reader.read(encode("p.Second.Inner", [1, 0], { neg: "-9007199254740993" }))), /-9007199254740993/);
