@@ -2,8 +2,8 @@
 import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
-import { createKafka, type KafkaConnectionOptions } from "../source/kafka-client.ts";
-import type { KafkaFailureContext } from "../source/kafka-diagnosis.ts";
+import { createKafka, type KafkaConnectionOptions } from "../source/client/kafka-client.ts";
+import type { KafkaFailureContext } from "../source/client/kafka-diagnosis.ts";
 
 /** The options every Kafka client of the worker is made with (TLS and SASL included). */
 export function kafkaConnection(config: Config): KafkaConnectionOptions {

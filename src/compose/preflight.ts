@@ -9,8 +9,8 @@ import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
 import { TransferError } from "../errors.ts";
 import { createElasticsearchClient, elasticsearchReachable } from "../sink/es-client.ts";
-import { createKafka } from "../source/kafka-client.ts";
-import { explainKafkaFailure } from "../source/kafka-diagnosis.ts";
+import { createKafka } from "../source/client/kafka-client.ts";
+import { explainKafkaFailure } from "../source/client/kafka-diagnosis.ts";
 import { kafkaConnection, kafkaFailureContext } from "./kafka.ts";
 
 const PREFLIGHT_TIMEOUT_MS = 20_000;

@@ -1,7 +1,7 @@
 /** The Kafka reader's settings as configured, shared by `start` and `redrive`. */
 import type { Config } from "../config/schema.ts";
-import { fetchSizes } from "../source/fetch-budget.ts";
-import type { ReaderOptions } from "../source/kafka-reader.ts";
+import { fetchSizes } from "../source/consumer/fetch-budget.ts";
+import type { ReaderOptions } from "../source/consumer/kafka-reader.ts";
 
 /** Anchored, so `logs-.*` does not also take `old-logs-x`: the same rule as Kafka's Java clients. */
 export function topicPattern(source: string): RegExp | undefined {

@@ -16,7 +16,7 @@ import type { DeadLetterWriter } from "../sink/dead-letter.ts";
 import { createElasticsearchClient } from "../sink/es-client.ts";
 import { createFailurePolicy, type FailurePolicy } from "../sink/failure-policy.ts";
 import type { SinkLogger, SinkObserver } from "../sink/observer.ts";
-import { DeadLetterProducer } from "../source/dead-letter-producer.ts";
+import { DeadLetterProducer } from "../source/dead-letter/dead-letter-producer.ts";
 import type { SchemaObserver } from "../pipeline/schemas/schema-gate.ts";
 import { composeSchemas, type SchemaParts } from "./schemas.ts";
 import { effectiveIndexTemplate, effectiveOpType } from "./templates.ts";

@@ -9,6 +9,7 @@
  */
 import convict from "convict";
 import { indexPrefixProblem, indexTemplateProblem, parseUtcOffset } from "../pipeline/index-name.ts";
+import { SASL_MECHANISM_NAMES, SASL_MECHANISM_TABLE } from "../source/auth/sasl-mechanisms.ts";
 
 export interface FormatSpec {
   readonly name: string;
@@ -292,14 +293,36 @@ export function checkOneOf(options: readonly unknown[], value: unknown): void {
   if (!options.includes(value)) fail(`must be one of ${options.map((o) => JSON.stringify(o)).join(", ")}`);
 }
 
-/** SASL mechanisms, in Kafka's spelling or lower case: "SCRAM-SHA-512" and "scram-sha-512" alike. */
-export const SASL_MECHANISMS = ["", "plain", "scram-sha-256", "scram-sha-512", "oauthbearer", "aws"] as const;
+/** SASL mechanisms, in Kafka's spelling or lower case: "SCRAM-SHA-512" and "scram-sha-512" alike; "" = none. */
+export const SASL_MECHANISMS: readonly string[] = ["", ...SASL_MECHANISM_NAMES];
+
+/** "" (none), "plain", "scram-sha-256", "scram-sha-512" (username and password), ... or "aws" (...): from the table. */
+export const SASL_MECHANISMS_DOC: string = orList(groupBy(SASL_MECHANISM_TABLE, (m) => m.takes).map(
+  ([takes, group]) => `${group.map((m) => JSON.stringify(m.name)).join(", ")} (${takes})`,
+), '"" (none)');
+
+/** Consecutive items with the same key, together: [key, items] in order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): [string, T[]][] {
+  const groups: [string, T[]][] = [];
+  for (const item of items) {
+    const last = groups.at(-1);
+    if (last?.[0] === key(item)) last[1].push(item);
+    else groups.push([key(item), [item]]);
+  }
+  return groups;
+}
+
+/** "a, b or c" (after any `first` items). */
+export function orList(items: readonly string[], ...first: string[]): string {
+  const all = [...first, ...items];
+  return all.length <= 1 ? all.join("") : `${all.slice(0, -1).join(", ")} or ${all.at(-1) ?? ""}`;
+}
 
 export const SASL_MECHANISM = define({
   name: "sasl-mechanism",
   coerce: (raw) => raw.trim().toLowerCase(),
   validate(value) {
-    if (typeof value !== "string" || !(SASL_MECHANISMS as readonly string[]).includes(value.trim().toLowerCase())) {
+    if (typeof value !== "string" || !SASL_MECHANISMS.includes(value.trim().toLowerCase())) {
       fail(`must be one of ${SASL_MECHANISMS.map((m) => JSON.stringify(m)).join(", ")} (any case)`);
     }
   },

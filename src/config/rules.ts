@@ -4,6 +4,9 @@
  */
 import { indexTemplateProblem } from "../pipeline/index-name.ts";
 import { usesRegistry } from "../pipeline/schemas/record-format.ts";
+import { effectiveFailurePolicy, type FailurePolicyName } from "../shared/failure-policy-names.ts";
+import { SASL_MECHANISM_TABLE, saslMechanism, type RequiredSaslSetting } from "../source/auth/sasl-mechanisms.ts";
+import { orList } from "./formats.ts";
 import type { Config } from "./schema.ts";
 import { certificateFileProblem, clientCertificateProblems } from "./tls-files.ts";
 
@@ -28,25 +31,29 @@ function isHttpUrl(text: string): boolean {
   return URL.canParse(text) && ["http:", "https:"].includes(new URL(text).protocol);
 }
 
+/** The mechanisms that take a username and password (sasl-mechanisms.ts). */
+const PASSWORD_MECHANISMS: readonly string[] = SASL_MECHANISM_TABLE.filter((m) => m.requires.some((r) => r.key === "username")).map((m) => m.name);
+
+/** A mechanism's required settings (its row in sasl-mechanisms.ts), and a username or password it would ignore. */
 function kafkaSaslProblems(sasl: Config["kafka"]["sasl"]): string[] {
   const problems: string[] = [];
   const mechanism = sasl.mechanism.toLowerCase();
-  const { username, password, oauth, aws } = sasl;
-  if (mechanism === "plain" || mechanism.startsWith("scram-")) {
-    if (username === "") problems.push(`kafka.sasl.username = "": required when kafka.sasl.mechanism is "${mechanism}"`);
-    if (password === "") problems.push(`kafka.sasl.password: required when kafka.sasl.mechanism is "${mechanism}"`);
-  } else if (username !== "" || password !== "") {
-    problems.push(`kafka.sasl.mechanism = "${mechanism}": set it to plain, scram-sha-256 or scram-sha-512 when a SASL username or password is given`);
+  const spec = saslMechanism(mechanism);
+  const usesPassword = spec !== undefined && PASSWORD_MECHANISMS.includes(spec.name);
+  if (!usesPassword && (sasl.username !== "" || sasl.password !== "")) {
+    problems.push(`kafka.sasl.mechanism = "${mechanism}": set it to ${orList(PASSWORD_MECHANISMS)} when a SASL username or password is given`);
   }
-  if (mechanism === "oauthbearer") {
-    if (!isHttpUrl(oauth.tokenEndpoint)) {
-      problems.push(`kafka.sasl.oauth.tokenEndpoint = ${JSON.stringify(oauth.tokenEndpoint)}: an http(s) URL is required when kafka.sasl.mechanism is "oauthbearer"`);
-    }
-    if (oauth.clientId === "") problems.push('kafka.sasl.oauth.clientId = "": required when kafka.sasl.mechanism is "oauthbearer"');
-    if (oauth.clientSecret === "") problems.push('kafka.sasl.oauth.clientSecret: required when kafka.sasl.mechanism is "oauthbearer"');
+  for (const setting of spec?.requires ?? []) {
+    const problem = requiredSettingProblem(setting, setting.value(sasl));
+    if (problem !== undefined) problems.push(`kafka.sasl.${problem} when kafka.sasl.mechanism is "${mechanism}"`);
   }
-  if (mechanism === "aws" && aws.region === "") problems.push('kafka.sasl.aws.region = "": required when kafka.sasl.mechanism is "aws"');
   return problems;
+}
+
+function requiredSettingProblem(setting: RequiredSaslSetting, value: string): string | undefined {
+  const shown = setting.secret ? setting.key : `${setting.key} = ${JSON.stringify(value)}`;
+  if (setting.check === "http-url") return isHttpUrl(value) ? undefined : `${shown}: an http(s) URL is required`;
+  return value === "" ? `${shown}: required` : undefined;
 }
 
 function kafkaTlsProblems(kafka: Config["kafka"]): string[] {
@@ -199,10 +206,8 @@ function bulkProblems(bulk: Config["bulk"]): string[] {
 }
 
 /** The failure policy in force: an unset bulk.onPermanentError means "dlq" when a dead-letter topic is set. */
-export function effectivePermanentErrorPolicy(config: Pick<Config, "bulk" | "deadLetter">): "skip" | "stop" | "dlq" {
-  const policy = config.bulk.onPermanentError;
-  if (policy !== "") return policy;
-  return config.deadLetter.topic === "" ? "skip" : "dlq";
+export function effectivePermanentErrorPolicy(config: Pick<Config, "bulk" | "deadLetter">): FailurePolicyName {
+  return effectiveFailurePolicy(config.bulk.onPermanentError, config.deadLetter.topic);
 }
 
 /** A dead-letter topic the worker also consumes would feed its own rejects back to itself. */

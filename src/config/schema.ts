@@ -11,9 +11,10 @@ import type convict from "convict";
 import type { IdStrategy, OpType, TombstonePolicy } from "../pipeline/decoder.ts";
 import { RECORD_FORMATS, type RecordFormat } from "../pipeline/schemas/record-format.ts";
 import type { RegistryClientOptions } from "../pipeline/schemas/registry-client.ts";
+import { PERMANENT_ERROR_SETTINGS, type PermanentErrorSetting } from "../shared/failure-policy-names.ts";
 import type { ElasticsearchOptions } from "../sink/es-client.ts";
-import type { KafkaSaslOptions, KafkaTlsOptions } from "../source/kafka-security.ts";
-import type { SASL_MECHANISMS } from "./formats.ts";
+import type { KafkaTlsOptions } from "../source/auth/kafka-security.ts";
+import type { KafkaSaslOptions, SaslMechanismName } from "../source/auth/sasl-mechanisms.ts";
 import {
   BROKER_LIST,
   FIELD_NAME,
@@ -26,6 +27,7 @@ import {
   RATIO,
   REGEX_SOURCE,
   SASL_MECHANISM,
+  SASL_MECHANISMS_DOC,
   SHA256_FINGERPRINT,
   REQUIRED_TEXT,
   TEXT,
@@ -36,10 +38,11 @@ import {
   integer,
 } from "./formats.ts";
 
-export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+/** "" = no SASL. */
+export type SaslMechanism = "" | SaslMechanismName;
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 /** "" only in the schema: the loader resolves it to "dlq" when deadLetter.topic is set, else "skip". */
-export type PermanentErrorPolicy = "" | "skip" | "stop" | "dlq";
+export type PermanentErrorPolicy = PermanentErrorSetting;
 
 export interface Config {
   readonly kafka: {
@@ -274,7 +277,7 @@ export const configSchema: convict.Schema<Config> = {
     },
     sasl: {
       mechanism: {
-        doc: 'SASL mechanism, any case: "" (none), "plain", "scram-sha-256", "scram-sha-512" (username and password), "oauthbearer" (kafka.sasl.oauth.*: OIDC client credentials) or "aws" (AWS_MSK_IAM, kafka.sasl.aws.*). Usually with kafka.ssl.',
+        doc: `SASL mechanism, any case: ${SASL_MECHANISMS_DOC}. Usually with kafka.ssl.`,
         format: SASL_MECHANISM,
         default: "",
         env: "KAFKA_SASL_MECHANISM",
@@ -715,7 +718,7 @@ export const configSchema: convict.Schema<Config> = {
     },
     onPermanentError: {
       doc: "A record Elasticsearch permanently rejects (mapping error, document too large...) or that cannot be decoded or routed: \"dlq\" = write it to deadLetter.topic and commit past it only once Kafka acknowledged that write; \"skip\" = log it, count it and move on (its data is lost); \"stop\" = stop the worker without committing it. Unset (\"\"): \"dlq\" when deadLetter.topic is set, else \"skip\".",
-      format: ["", "skip", "stop", "dlq"],
+      format: PERMANENT_ERROR_SETTINGS,
       default: "",
       env: "ON_PERMANENT_ERROR",
     },

@@ -21,8 +21,8 @@ import { partitionKey, type QueuedRecord } from "../pipeline/record.ts";
 import type { DocumentSource } from "../sink/bulk-workers.ts";
 import { isRedriven, redrivenRecord } from "../sink/dead-letter.ts";
 import { noopObserver, type SinkObserver } from "../sink/observer.ts";
-import { Checkpointer } from "../source/checkpointer.ts";
-import { KafkaReader, type ReaderObserver } from "../source/kafka-reader.ts";
+import { Checkpointer } from "../source/offsets/checkpointer.ts";
+import { KafkaReader, type ReaderObserver } from "../source/consumer/kafka-reader.ts";
 import { pendingRanges, plannedRecords, progressLine, RedriveTally, redrivePlan, summaryText, type PartitionRange } from "./plan.ts";
 
 export interface RedriveOutput {

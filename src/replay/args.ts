@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { indexTemplateProblem } from "../pipeline/index-name.ts";
-import type { TimeRange } from "../source/replay-plan.ts";
+import type { TimeRange } from "../source/replay/replay-plan.ts";
 import { parseTimeRange } from "./time.ts";
 
 export type ReplayRequest =

@@ -3,7 +3,7 @@
  * interrupted run exactly where the settled records end. Plain JSON, times also in
  * ISO form so an operator can read it. Written atomically (see replay/run.ts).
  */
-import type { PartitionPlan, TimeRange } from "../source/replay-plan.ts";
+import type { PartitionPlan, TimeRange } from "../source/replay/replay-plan.ts";
 
 export const RESUME_STATE_VERSION = 1;
 

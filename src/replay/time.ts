@@ -5,7 +5,7 @@
  * zone is refused rather than guessed: the machine's zone would silently shift the
  * range.
  */
-import type { TimeRange } from "../source/replay-plan.ts";
+import type { TimeRange } from "../source/replay/replay-plan.ts";
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   ms: 1,

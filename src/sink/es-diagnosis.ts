@@ -4,7 +4,7 @@
  */
 import { errors } from "@elastic/elasticsearch";
 import { describeError } from "../errors.ts";
-import { speaksTls } from "../tls-probe.ts";
+import { speaksTls } from "../shared/tls-probe.ts";
 
 /** Known TLS failures: a piece of Node's or OpenSSL's message, and what it means. */
 const TLS_CAUSES: readonly (readonly [RegExp, string])[] = [

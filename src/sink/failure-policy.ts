@@ -1,23 +1,23 @@
 import { ConfigError, describeError, RecordRejectedError } from "../errors.ts";
 import type { BulkAction } from "../pipeline/document.ts";
 import type { KafkaRecord } from "../pipeline/record.ts";
-import { LogRateLimiter, suppressedSuffix } from "../telemetry/rate-limited-log.ts";
-import { DEFAULT_EXCERPT_BYTES, recordExcerpt } from "../telemetry/record-excerpt.ts";
+import type { FailurePolicyName } from "../shared/failure-policy-names.ts";
+import { LogRateLimiter, suppressedSuffix } from "../shared/rate-limited-log.ts";
+import { DEFAULT_EXCERPT_BYTES, recordExcerpt } from "../shared/record-excerpt.ts";
 import { deadLetterRecord, type DeadLetterWriter } from "./dead-letter.ts";
 import { noopLogger, noopObserver, type RejectionEvent, type SinkLogger, type SinkObserver } from "./observer.ts";
 import { backoffDelay, sleep as abortableSleep, type RetryPolicyOptions } from "./retry-policy.ts";
 
 /**
- * What to do with a record Elasticsearch will never accept as it is:
+ * What to do with a record Elasticsearch will never accept as it is (the names:
+ * shared/failure-policy-names.ts, below both config and sink):
  * - `skip`: log it (with an excerpt) and count it, then ack it so the partition moves on;
  * - `stop`: leave it unacked and fail the workers, so nothing after it is committed;
  * - `dlq`: write it to the dead-letter topic, and ack it only once Kafka acknowledged
  *   that write. A failed write is retried without limit (the record stays unacked, so
  *   its partition's committed offset holds); it is never skipped.
  */
-export type FailurePolicyName = "skip" | "stop" | "dlq";
-
-export const FAILURE_POLICY_NAMES: readonly FailurePolicyName[] = ["skip", "stop", "dlq"];
+export type { FailurePolicyName };
 
 /** A record refused for good, by an item error, a request-level 4xx, or a local check. */
 export interface Rejection {

@@ -2,7 +2,8 @@
  * Retries an async step with exponential backoff until it succeeds or stops being
  * wanted. The source's recoveries (starting a consumer, seeding an assignment) use it:
  * a worker that gives up on a broker blip helps nobody, and one that retries in a tight
- * loop hurts the broker.
+ * loop hurts the broker. It sits at the root of src/source/ because the consumer
+ * (consumer/) and the offsets side (offsets/: seeder, commit schedule) both use it.
  */
 export interface RetryLoopOptions {
   readonly initialMs: number;

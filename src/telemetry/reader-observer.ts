@@ -2,7 +2,7 @@
  * Adapter from what the Kafka reader reports to the metrics and the liveness
  * watchdog: the reader knows nothing of prom-client.
  */
-import type { ReaderObserver } from "../source/kafka-reader.ts";
+import type { ReaderObserver } from "../source/consumer/kafka-reader.ts";
 import type { LoopWatchdog } from "./loop-watchdog.ts";
 import type { TransferMetrics } from "./metrics.ts";
 

@@ -6,7 +6,7 @@
  */
 import { gunzip, gzipSync } from "node:zlib";
 import { promisify } from "node:util";
-import { lz4Codec, snappyCodec, zstdCodec, type KafkaCodec } from "../../src/source/compression.ts";
+import { lz4Codec, snappyCodec, zstdCodec, type KafkaCodec } from "../../src/source/client/compression.ts";
 import { makeRecord } from "./data.ts";
 import { CODECS, type Codec } from "./settings.ts";
 

@@ -4,7 +4,7 @@
  * left is what the broker and kafkajs' decoding can deliver to one process.
  */
 import { Kafka, logLevel } from "kafkajs";
-import { registerCompressionCodecs } from "../../src/source/compression.ts";
+import { registerCompressionCodecs } from "../../src/source/client/compression.ts";
 import { CpuMeter, type CpuShares } from "./proc.ts";
 import { fmt, progress } from "./progress.ts";
 

@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { recordValue } from "./data.ts";
 import { fmt, progress } from "./progress.ts";
-import { registerCompressionCodecs } from "../../src/source/compression.ts";
+import { registerCompressionCodecs } from "../../src/source/client/compression.ts";
 import { codecOf, type Variant } from "./settings.ts";
 
 export type ProducerKind = "kcat" | "kafkajs";

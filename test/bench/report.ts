@@ -18,7 +18,7 @@ import { cpuBound, latencyBound, throughputBound } from "./bounds.ts";
 import { fmt } from "./progress.ts";
 import type { DecodeCost } from "./decode-cost.ts";
 import type { BenchSettings, Variant } from "./settings.ts";
-import { fetchSizes } from "../../src/source/fetch-budget.ts";
+import { fetchSizes } from "../../src/source/consumer/fetch-budget.ts";
 import type { MemoryFigures, WorkerRunResult } from "./worker-run.ts";
 
 export interface VariantResult {

@@ -10,8 +10,8 @@ import { Kafka, logLevel, type RetryOptions } from "kafkajs";
 import pino from "pino";
 import { BoundedQueue } from "../../src/pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "../../src/pipeline/record.ts";
-import { Checkpointer } from "../../src/source/checkpointer.ts";
-import { KafkaReader, type ReaderObserver } from "../../src/source/kafka-reader.ts";
+import { Checkpointer } from "../../src/source/offsets/checkpointer.ts";
+import { KafkaReader, type ReaderObserver } from "../../src/source/consumer/kafka-reader.ts";
 import { BROKERS, sleep } from "./env.ts";
 import { KafkaFaults } from "./kafka-faults.ts";
 

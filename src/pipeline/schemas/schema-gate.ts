@@ -20,7 +20,7 @@
  * waiting can move elsewhere (e.g. onto per-partition holds) without touching them.
  */
 import type { KafkaRecord } from "../record.ts";
-import { LogRateLimiter, suppressedSuffix } from "../../telemetry/rate-limited-log.ts";
+import { LogRateLimiter, suppressedSuffix } from "../../shared/rate-limited-log.ts";
 import { describeError } from "../../errors.ts";
 import type { FormatLookup, RecordFormat } from "./record-format.ts";
 import { SchemaCache } from "./schema-cache.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { pendingRanges, plannedRecords, progressLine, RedriveTally, redrivePlan, summaryText } from "../../../src/redrive/plan.ts";
-import { boundBatch } from "../../../src/source/record-conversion.ts";
+import { boundBatch } from "../../../src/source/consumer/record-conversion.ts";
 
 describe("redrive plan", () => {
   test("reads from the group's offset (or the log start) to the end seen at start", () => {

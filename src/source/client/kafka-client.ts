@@ -1,0 +1,54 @@
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
+import type { Logger } from "pino";
+import { kafkaSasl, kafkaTls, type KafkaTlsOptions } from "../auth/kafka-security.ts";
+import type { KafkaSaslOptions } from "../auth/sasl-mechanisms.ts";
+import { registerCompressionCodecs } from "./compression.ts";
+import { fixKafkajsRequestTimer } from "./kafkajs-request-timer.ts";
+
+export interface KafkaConnectionOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly ssl: boolean;
+  readonly tls: KafkaTlsOptions;
+  readonly sasl: KafkaSaslOptions;
+}
+
+/**
+ * kafkajs logs through its own logger; route it into ours so every line is JSON and
+ * carries the same base fields. kafkajs is chatty at INFO (every join, every stop), so
+ * its INFO becomes our DEBUG and only its warnings and errors surface by default.
+ */
+function kafkaLogCreator(logger: Logger) {
+  return (_level: KafkaLogLevel) =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const fields = { kafkajs: namespace, ...extra };
+      if (level === KafkaLogLevel.ERROR) logger.error(fields, message);
+      else if (level === KafkaLogLevel.WARN) logger.warn(fields, message);
+      else logger.debug(fields, message);
+    };
+}
+
+/**
+ * The one factory of Kafka clients: the consumer, the admin and any producer made from
+ * the returned `Kafka` share its TLS and SASL settings.
+ */
+export function createKafka(options: KafkaConnectionOptions, logger: Logger, retries = 8): Kafka {
+  const sasl = kafkaSasl(options.sasl);
+  // Every client built here reads snappy, lz4 and zstd batches, not only gzip.
+  registerCompressionCodecs();
+  // kafkajs re-arms a 1 ms timer per connection for ever (see kafkajs-request-timer.ts).
+  fixKafkajsRequestTimer();
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    ssl: kafkaTls(options.ssl, options.tls),
+    ...(sasl ? { sasl } : {}),
+    logLevel: KafkaLogLevel.INFO,
+    logCreator: kafkaLogCreator(logger),
+    // A broker restart must not kill the worker: kafkajs' own retrier gives up after
+    // ~30 s by default, after which the consumer crashes and we restart it ourselves.
+    retry: { initialRetryTime: 300, retries, maxRetryTime: 30_000 },
+  });
+}
+
