@@ -8,7 +8,7 @@ import { effectiveFailurePolicy, type FailurePolicyName } from "../shared/failur
 import { SASL_MECHANISM_TABLE, saslMechanism, type RequiredSaslSetting } from "../source/auth/sasl-mechanisms.ts";
 import { orList } from "./formats.ts";
 import type { Config } from "./schema.ts";
-import { certificateFileProblem, clientCertificateProblems } from "./tls-files.ts";
+import { tlsFilesProblems } from "./tls-files.ts";
 
 type Show = (path: string, value: unknown) => string;
 
@@ -62,18 +62,7 @@ function kafkaTlsProblems(kafka: Config["kafka"]): string[] {
   if (!kafka.ssl) {
     return set.length === 0 ? [] : [`kafka.ssl = false: set it to true (KAFKA_SSL=true) to use ${set.map((k) => `kafka.tls.${k}`).join(", ")}`];
   }
-  const problems: string[] = [];
-  if (tls.caFile !== "") {
-    const problem = certificateFileProblem("kafka.tls.caFile", tls.caFile);
-    if (problem !== undefined) problems.push(problem);
-  }
-  problems.push(
-    ...clientCertificateProblems(
-      { cert: "kafka.tls.certFile", key: "kafka.tls.keyFile", passphrase: "kafka.tls.keyPassphrase" },
-      { cert: tls.certFile, key: tls.keyFile, passphrase: tls.keyPassphrase },
-    ),
-  );
-  return problems;
+  return tlsFilesProblems("kafka.tls.", tls);
 }
 
 /** "name:base64(host$es-id$kibana-id)", as Elastic Cloud shows it: undefined when it decodes. */
@@ -99,20 +88,11 @@ function elasticsearchProblems(es: Config["elasticsearch"], show: Show): string[
   if (es.username === "" && es.password !== "") {
     problems.push("elasticsearch.username: required when elasticsearch.password is set");
   }
-  if (es.caFile !== "") {
-    const problem = certificateFileProblem("elasticsearch.caFile", es.caFile);
-    if (problem !== undefined) problems.push(problem);
-  }
+  problems.push(...tlsFilesProblems("elasticsearch.", es));
   if (es.cloudId !== "") {
     const problem = cloudIdProblem(es.cloudId);
     if (problem !== undefined) problems.push(`elasticsearch.cloudId = ${show("elasticsearch.cloudId", es.cloudId)}: ${problem}`);
   }
-  problems.push(
-    ...clientCertificateProblems(
-      { cert: "elasticsearch.certFile", key: "elasticsearch.keyFile", passphrase: "elasticsearch.keyPassphrase" },
-      { cert: es.certFile, key: es.keyFile, passphrase: es.keyPassphrase },
-    ),
-  );
   return problems;
 }
 
@@ -186,17 +166,7 @@ function schemaRegistryProblems(config: Config, show: Show): string[] {
   const https = isHttpUrl(registry.url) && new URL(registry.url).protocol === "https:";
   const tlsSet = (["caFile", "certFile", "keyFile"] as const).filter((k) => registry[k] !== "");
   if (!https && tlsSet.length > 0) problems.push(`schemaRegistry.url: use https:// to use ${tlsSet.map((k) => `schemaRegistry.${k}`).join(", ")}`);
-  if (registry.caFile !== "") {
-    const problem = certificateFileProblem("schemaRegistry.caFile", registry.caFile);
-    if (problem !== undefined) problems.push(problem);
-  }
-  problems.push(
-    ...clientCertificateProblems(
-      { cert: "schemaRegistry.certFile", key: "schemaRegistry.keyFile", passphrase: "schemaRegistry.keyPassphrase" },
-      { cert: registry.certFile, key: registry.keyFile, passphrase: registry.keyPassphrase },
-    ),
-  );
-  return problems;
+  return [...problems, ...tlsFilesProblems("schemaRegistry.", registry)];
 }
 
 function bulkProblems(bulk: Config["bulk"]): string[] {

@@ -104,12 +104,7 @@ registry_start() {
   done
 }
 
-registry_stop() {
-  local p; p="$(registry_pid)"
-  # shellcheck disable=SC2046
-  stop_pids registry $p $(pids_with "$(registry_marker)")
-  rm -f "$RRUN/registry.pid"
-}
+registry_stop() { stop_ours registry "$RRUN/registry.pid" "$(registry_marker)" "$(registry_pid)"; }
 
 registry_describe() {
   echo "schema registry: $(registry_url) (Apicurio Registry $REGISTRY_VERSION, pid $(registry_pid))"

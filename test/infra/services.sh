@@ -366,12 +366,15 @@ kafka_wait() {
   done
 }
 
-kafka_stop() {
-  local p; p="$(kafka_pid)"
+# stop_ours NAME PID_FILE MARKER PID: our server by its pid, and any stray process of
+# ours that lost its pid file (its command line carries MARKER)
+stop_ours() {
   # shellcheck disable=SC2046
-  stop_pids kafka $p $(pids_with "$KRUN/server.properties")
-  rm -f "$KRUN/kafka.pid"
+  stop_pids "$1" $4 $(pids_with "$3")
+  rm -f "$2"
 }
+
+kafka_stop() { stop_ours kafka "$KRUN/kafka.pid" "$KRUN/server.properties" "$(kafka_pid)"; }
 
 kafka_describe() {
   local v
