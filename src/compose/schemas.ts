@@ -1,13 +1,14 @@
 /**
  * The record formats as configured: the topic -> formats lookup the decoder and the
- * schema gate share, and, when a format needs the registry, its client and the gate
- * that loads schemas before records are decoded. Per-topic formats plug in here, as a
- * different lookup.
+ * schema gate share (the per-topic settings: format.value / format.key, overridden by
+ * topicSettings entries), and, when a format needs the registry, its client and the
+ * gate that loads schemas before records are decoded.
  */
 import type { Config } from "../config/schema.ts";
 import type { KafkaRecord, QueuedRecord } from "../pipeline/record.ts";
 import { schemaLoader } from "../pipeline/schemas/compile.ts";
-import { fixedFormats, usesRegistry, type FormatLookup } from "../pipeline/schemas/record-format.ts";
+import { topicSettingsLookup } from "../config/effective.ts";
+import { usesRegistry, type FormatLookup } from "../pipeline/schemas/record-format.ts";
 import { createRegistryClient } from "../pipeline/schemas/registry-client.ts";
 import { SchemaGate, type SchemaLogger, type SchemaObserver } from "../pipeline/schemas/schema-gate.ts";
 import { backoffDelay } from "../sink/retry-policy.ts";
@@ -20,15 +21,16 @@ export interface SchemaParts {
   close(): void;
 }
 
-/** The formats of `topic`: today the global keys; per-topic sections override them here. */
-export function composeFormats(config: Config): FormatLookup {
-  return fixedFormats({ value: config.format.value, key: config.format.key });
+/** Whether any topic's key or value is read through the registry (the global formats or a topicSettings entry). */
+function needsRegistry(config: Config): boolean {
+  const formats = [config.format.value, config.format.key, ...Object.values(config.topicSettings).flatMap((o) => [o.valueFormat, o.keyFormat])];
+  return formats.some((format) => format !== undefined && usesRegistry(format));
 }
 
 export function composeSchemas(config: Config, logger: SchemaLogger, observer?: SchemaObserver): SchemaParts {
-  const formats = composeFormats(config);
-  const needsRegistry = usesRegistry(config.format.value) || usesRegistry(config.format.key);
-  if (!needsRegistry) return { formats, gate: undefined, close: () => undefined };
+  // The per-topic settings lookup (format.value / format.key, overridden per topic): the same one the decoder reads.
+  const formats: FormatLookup = topicSettingsLookup(config);
+  if (!needsRegistry(config)) return { formats, gate: undefined, close: () => undefined };
   const client = createRegistryClient(config.schemaRegistry);
   const retry = { retryInitialMs: config.bulk.retryInitialMs, retryMaxMs: config.bulk.retryMaxMs };
   const gate = new SchemaGate<QueuedRecord>({

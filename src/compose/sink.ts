@@ -6,11 +6,12 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import type { Kafka } from "kafkajs";
+import { topicSettingsLookup } from "../config/effective.ts";
 import { effectivePermanentErrorPolicy } from "../config/rules.ts";
 import type { Config } from "../config/schema.ts";
 import { createDecoder, type Decoder } from "../pipeline/decoder.ts";
 import type { KafkaRecord, QueuedRecord } from "../pipeline/record.ts";
-import { createRouter } from "../pipeline/router.ts";
+import { createRouter, type RouterOptions } from "../pipeline/router.ts";
 import { startBulkWorkers, type BulkWorkers, type DecodeResult, type DocumentSource } from "../sink/bulk-workers.ts";
 import type { DeadLetterWriter } from "../sink/dead-letter.ts";
 import { createElasticsearchClient } from "../sink/es-client.ts";
@@ -18,8 +19,8 @@ import { createFailurePolicy, type FailurePolicy } from "../sink/failure-policy.
 import type { SinkLogger, SinkObserver } from "../sink/observer.ts";
 import { DeadLetterProducer } from "../source/dead-letter/dead-letter-producer.ts";
 import type { SchemaObserver } from "../pipeline/schemas/schema-gate.ts";
+import type { SchemaLookup } from "../pipeline/schemas/schema-reader.ts";
 import { composeSchemas, type SchemaParts } from "./schemas.ts";
-import { effectiveIndexTemplate, effectiveOpType } from "./templates.ts";
 
 export interface SinkParts {
   readonly es: Client;
@@ -52,19 +53,30 @@ export interface SinkDeps {
   readonly indexOverride?: string;
 }
 
-/** Topic + timestamp -> index and record -> bulk action, as configured (or overridden). */
-export function composeDecoder(config: Config, indexOverride?: string, schemas?: SchemaParts): Decoder {
+/**
+ * Topic + timestamp -> index and record -> bulk action, as configured (or overridden).
+ * The decoder and the router take every per-topic choice from one lookup.
+ */
+export function composeDecoder(config: Config, indexOverride?: string, onFieldFallback?: RouterOptions["onFieldFallback"], schemas?: SchemaLookup): Decoder {
+  const settingsFor = topicSettingsLookup(config);
+  const fields = { maxFieldValues: config.index.maxFieldValues, ...(onFieldFallback === undefined ? {} : { onFieldFallback }) };
   const router = createRouter(
     indexOverride === undefined
-      ? { template: effectiveIndexTemplate(config), prefix: config.index.prefix, topicMap: config.index.topicMap, timezone: config.index.timezone }
-      : { template: indexOverride, timezone: config.index.timezone },
+      ? { templateFor: (topic) => settingsFor(topic).indexTemplate, prefix: config.index.prefix, timezone: config.index.timezone, ...fields }
+      : { template: indexOverride, timezone: config.index.timezone, ...fields },
   );
-  return createDecoder({
-    router,
-    ...config.document,
-    opType: effectiveOpType(config),
-    ...(schemas === undefined ? {} : { formats: schemas.formats, ...(schemas.gate === undefined ? {} : { schemas: schemas.gate }) }),
-  });
+  return createDecoder({ router, settingsFor, ...config.document, ...(schemas === undefined ? {} : { schemas }) });
+}
+
+/**
+ * Every bulk request: rejected documents' sources are not echoed into errors (and so
+ * into logs and dead-letter headers); in data-stream mode, a write that would create a
+ * plain index instead (a template missing) is refused, held as an operator error.
+ * A replay into an index of its own (--index) may target a plain index.
+ */
+export function bulkParameters(config: Config, indexOverride?: string): Record<string, string> {
+  const requireDataStream = config.indexTemplates.dataStream && indexOverride === undefined;
+  return { include_source_on_error: "false", ...(requireDataStream ? { require_data_stream: "true" } : {}) };
 }
 
 /** What happens to a record Elasticsearch rejects for good: the one place that decides it for every command. */
@@ -91,7 +103,9 @@ function composeDeadLetters(config: Config, kafka: Kafka | undefined): DeadLette
 export function composeSink(config: Config, deps: SinkDeps): SinkParts {
   const es = createElasticsearchClient(config.elasticsearch);
   const schemas = composeSchemas(config, deps.logger, deps.schemaObserver);
-  const decoder = composeDecoder(config, deps.indexOverride, schemas);
+  const decoder = composeDecoder(config, deps.indexOverride, (topic, reason) => {
+    deps.observer.indexFieldFallback(topic, reason);
+  }, schemas.gate);
   const deadLetters = composeDeadLetters(config, deps.kafka);
   const failurePolicy = composeFailurePolicy(config, deps.observer, deps.logger, deadLetters);
   const workers = startBulkWorkers({
@@ -108,6 +122,7 @@ export function composeSink(config: Config, deps: SinkDeps): SinkParts {
       retryMaxMs: config.bulk.retryMaxMs,
       failurePolicy: effectivePermanentErrorPolicy(config),
       requestTimeoutMs: config.elasticsearch.requestTimeoutMs,
+      bulkParameters: bulkParameters(config, deps.indexOverride),
     },
     failurePolicy,
     observer: deps.observer,

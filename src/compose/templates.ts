@@ -4,38 +4,33 @@
  * routing and op type, and the install at start when INDEX_TEMPLATE_INSTALL is on.
  */
 import type { Client } from "@elastic/elasticsearch";
+import { effectiveIndexTemplate, topicSections, topicSettingsLookup } from "../config/effective.ts";
 import type { Config } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
-import type { OpType } from "../pipeline/decoder.ts";
+import { topicSelector } from "../pipeline/topic-settings.ts";
 import { buildTemplateRequests, derivePatterns, type TemplateRequest } from "../sink/index-templates.ts";
 import type { SinkLogger } from "../sink/observer.ts";
 import { installTemplates, type InstallResult } from "../sink/template-installer.ts";
-
-/** The schema's default index template, which data-stream mode replaces. */
-const DEFAULT_INDEX_TEMPLATE = "{topic}";
-export const DATA_STREAM_INDEX_TEMPLATE = "logs-{topic}-default";
-
-/** index.template, or logs-{topic}-default in data-stream mode when it was left at its default. */
-export function effectiveIndexTemplate(config: Config): string {
-  const { template } = config.index;
-  return config.indexTemplates.dataStream && template === DEFAULT_INDEX_TEMPLATE ? DATA_STREAM_INDEX_TEMPLATE : template;
-}
-
-/** Data streams accept only op_type create. */
-export function effectiveOpType(config: Config): OpType {
-  return config.indexTemplates.dataStream ? "create" : config.document.opType;
-}
 
 /** The configured patterns, or those of the routing; a reason when neither gives a safe set. */
 export function templatePatterns(config: Config): string[] | string {
   const t = config.indexTemplates;
   if (t.patterns.length > 0) return t.patterns;
   const prefix = config.index.prefix;
+  const lookup = topicSettingsLookup(config);
   const topicMap: Record<string, string> = {};
-  for (const [topic, template] of Object.entries(config.index.topicMap)) topicMap[topic] = prefix + template;
+  const patternTemplates: string[] = [];
+  for (const [key, overrides] of Object.entries(topicSections(config))) {
+    if (overrides.indexTemplate === undefined) continue;
+    const selector = topicSelector(key);
+    if ("exact" in selector) topicMap[key] = prefix + lookup(key).indexTemplate;
+    else patternTemplates.push(prefix + overrides.indexTemplate);
+  }
+  for (const topic of config.kafka.topics) topicMap[topic] = prefix + lookup(topic).indexTemplate;
   return derivePatterns({
     template: prefix + effectiveIndexTemplate(config),
     topicMap,
+    patternTemplates,
     topics: config.kafka.topics,
     topicPattern: config.kafka.topicPattern !== "",
   });

@@ -9,6 +9,7 @@
  */
 import convict from "convict";
 import { indexPrefixProblem, indexTemplateProblem, parseUtcOffset } from "../pipeline/index-name.ts";
+import { pipelineProblem, topicEntryProblems } from "../pipeline/topic-settings.ts";
 import { SASL_MECHANISM_NAMES, SASL_MECHANISM_TABLE } from "../source/auth/sasl-mechanisms.ts";
 
 export interface FormatSpec {
@@ -259,14 +260,7 @@ export const INDEX_PREFIX = define({
 
 export const TOPIC_MAP = define({
   name: "topic-map",
-  coerce(raw) {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      return parsed;
-    } catch {
-      return raw;
-    }
-  },
+  coerce: coerceJson,
   validate(value) {
     if (!isPlainObject(value)) fail('must be a JSON object of topic -> index template, e.g. {"orders":"orders-{yyyy.MM}"}');
     for (const [topic, template] of Object.entries(value)) {
@@ -276,6 +270,39 @@ export const TOPIC_MAP = define({
       const problem = indexTemplateProblem(template);
       if (problem !== undefined) fail(`template ${JSON.stringify(template)} for topic ${JSON.stringify(topic)}: ${problem}`);
     }
+  },
+});
+
+/** A JSON object in the environment; the raw text when it is no JSON (validation then says so). */
+function coerceJson(raw: string): unknown {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return parsed;
+  } catch {
+    return raw;
+  }
+}
+
+export const TOPIC_SETTINGS = define({
+  name: "topic-settings",
+  coerce: coerceJson,
+  validate(value) {
+    if (!isPlainObject(value)) {
+      fail('must be a JSON object of topic name or /regex/ -> settings, e.g. {"orders":{"opType":"update","idStrategy":"key"}}');
+    }
+    const problems = Object.entries(value).flatMap(([key, entry]) => topicEntryProblems(key, entry));
+    if (problems.length > 0) fail(problems.join("; "));
+  },
+  // The section can be long; the problems name the entries: show only which keys it has.
+  display: (value) => (isPlainObject(value) ? `{${Object.keys(value).map((k) => `${JSON.stringify(k)}:{...}`).join(",")}}` : JSON.stringify(value)),
+});
+
+export const PIPELINE = define({
+  name: "pipeline",
+  validate(value) {
+    if (typeof value !== "string") fail("must be a string");
+    const problem = pipelineProblem(value);
+    if (problem !== undefined) fail(problem);
   },
 });
 

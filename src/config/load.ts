@@ -157,7 +157,71 @@ function checkFileObject(node: Record<string, unknown>, prefix: string, file: st
   return clean;
 }
 
+/**
+ * Settings whose value is one JSON object keyed by topic names (index.topicMap,
+ * topicSettings). Convict would read the dots of a topic such as "app.logs" as nesting
+ * (and refuse the key), so it never sees them: the loader takes them from the files and
+ * the environment itself, with the same precedence, and validates them like the rest.
+ */
+const OPAQUE_LEAVES: readonly SchemaLeaf[] = schemaLeaves.filter((leaf) => isPlainObject(leaf.item.default));
+
+/** The schema convict gets: without the opaque leaves. */
+function convictSchema(): convict.Schema<Config> {
+  const copy = structuredClone(configSchema) as unknown as Record<string, unknown>;
+  for (const { path } of OPAQUE_LEAVES) {
+    const parts = path.split(".");
+    const name = parts.pop() ?? "";
+    const parent = valueAt(copy, parts.join("."));
+    if (isPlainObject(parent)) Reflect.deleteProperty(parent, name);
+  }
+  return copy as unknown as convict.Schema<Config>;
+}
+
+/** Moves the opaque leaves' values out of a checked file object into `values` (later files win). */
+function takeOpaque(content: Record<string, unknown>, values: Map<string, unknown>): void {
+  for (const { path } of OPAQUE_LEAVES) {
+    const parts = path.split(".");
+    const name = parts.pop() ?? "";
+    const parent = valueAt(content, parts.join("."));
+    if (!isPlainObject(parent) || !(name in parent)) continue;
+    values.set(path, parent[name]);
+    Reflect.deleteProperty(parent, name);
+  }
+}
+
+/** The opaque leaves' values: defaults < files < environment (coerced by their format). */
+function opaqueValues(fromFiles: ReadonlyMap<string, unknown>, usedEnv: Readonly<Record<string, string>>): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  for (const leaf of OPAQUE_LEAVES) {
+    const envName: unknown = leaf.item.env;
+    const raw = typeof envName === "string" ? usedEnv[envName] : undefined;
+    const format: unknown = leaf.item.format;
+    const coerce = typeof format === "string" ? formatSpec(format)?.coerce : undefined;
+    if (raw !== undefined) values.set(leaf.path, coerce === undefined ? raw : coerce(raw));
+    else values.set(leaf.path, fromFiles.has(leaf.path) ? fromFiles.get(leaf.path) : structuredClone(leaf.item.default));
+  }
+  return values;
+}
+
+/** `properties` with the opaque values put at their paths. */
+function withOpaque(properties: unknown, values: ReadonlyMap<string, unknown>): Config {
+  const out = properties as Record<string, unknown>;
+  for (const [path, value] of values) {
+    const parts = path.split(".");
+    const name = parts.pop() ?? "";
+    let node = out;
+    for (const part of parts) {
+      const next = node[part];
+      if (!isPlainObject(next)) throw new Error(`config group ${part} missing`);
+      node = next;
+    }
+    node[name] = value;
+  }
+  return out as unknown as Config;
+}
+
 function valueAt(root: unknown, path: string): unknown {
+  if (path === "") return root;
   let node = root;
   for (const part of path.split(".")) {
     if (!isPlainObject(node)) return undefined;
@@ -213,23 +277,26 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
   const usedEnv = schemaEnv(env);
   let config: convict.Config<Config>;
+  const fromFiles = new Map<string, unknown>();
   try {
     // args: [] so that convict never parses process.argv on its own.
-    config = convict(configSchema, { env: usedEnv, args: [] });
+    config = convict(convictSchema(), { env: usedEnv, args: [] });
     for (const file of files) {
       const content = readJsonFile(file);
       if (!isPlainObject(content)) fail([`file ${file} must hold a JSON object`]);
       const problems: string[] = [];
       const clean = checkFileObject(content, "", file, problems);
       if (problems.length > 0) fail(problems);
+      takeOpaque(clean, fromFiles);
       config.load(clean);
     }
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`config: ${describeError(error).split("\n")[0] ?? ""}`, error);
   }
+  const opaque = opaqueValues(fromFiles, usedEnv);
 
-  const properties: unknown = config.getProperties();
+  const properties: unknown = withOpaque(config.getProperties(), opaque);
   const problems: string[] = [];
   for (const leaf of schemaLeaves) {
     const value = valueAt(properties, leaf.path);
@@ -241,7 +308,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   if (problems.length > 0) fail(problems);
 
-  const result = config.getProperties();
+  const result = withOpaque(config.getProperties(), opaque);
   const crossProblems = crossKeyProblems(result, showValue, options.needsTopics ?? true);
   if (crossProblems.length > 0) fail(crossProblems);
 

@@ -2,7 +2,9 @@
  * Rules that involve more than one key, checked after every key passed its own format.
  * Each returns a message naming the key(s) and value(s) involved.
  */
-import { indexTemplateProblem } from "../pipeline/index-name.ts";
+import { compileIndexTemplate, indexTemplateProblem } from "../pipeline/index-name.ts";
+import { topicSelector, type TopicOverrides, type TopicSettings } from "../pipeline/topic-settings.ts";
+import { globalTopicSettings, topicSections } from "./effective.ts";
 import { usesRegistry } from "../pipeline/schemas/record-format.ts";
 import { effectiveFailurePolicy, type FailurePolicyName } from "../shared/failure-policy-names.ts";
 import { SASL_MECHANISM_TABLE, saslMechanism, type RequiredSaslSetting } from "../source/auth/sasl-mechanisms.ts";
@@ -96,10 +98,22 @@ function elasticsearchProblems(es: Config["elasticsearch"], show: Show): string[
   return problems;
 }
 
-/** The prefix is literal, so prefix + template must itself be a valid template (length, leading characters). */
-function indexProblems(index: Config["index"], show: Show): string[] {
-  if (index.prefix === "") return [];
+/** A topic both in index.topicMap and, with an index template, in topicSettings: which one wins would be a guess. */
+function topicMapConflicts(config: Config): string[] {
   const problems: string[] = [];
+  for (const topic of Object.keys(config.index.topicMap)) {
+    if (config.topicSettings[topic]?.indexTemplate !== undefined) {
+      problems.push(`index.topicMap[${JSON.stringify(topic)}] and topicSettings[${JSON.stringify(topic)}].indexTemplate: both set an index template for the topic; keep one`);
+    }
+  }
+  return problems;
+}
+
+/** The prefix is literal, so prefix + template must itself be a valid template (length, leading characters). */
+function indexProblems(config: Config, show: Show): string[] {
+  const index = config.index;
+  const problems: string[] = topicMapConflicts(config);
+  if (index.prefix === "") return problems;
   const withPrefix = ` with index.prefix ${show("index.prefix", index.prefix)}`;
   const problem = indexTemplateProblem(index.prefix + index.template);
   if (problem !== undefined) problems.push(`index.template = ${show("index.template", index.template)}${withPrefix}: ${problem}`);
@@ -108,6 +122,78 @@ function indexProblems(index: Config["index"], show: Show): string[] {
     if (mapped !== undefined) {
       problems.push(`index.topicMap[${JSON.stringify(topic)}] = ${JSON.stringify(template)}${withPrefix}: ${mapped}`);
     }
+  }
+  for (const [key, overrides] of Object.entries(config.topicSettings)) {
+    const template = overrides.indexTemplate;
+    const problem = template === undefined ? undefined : indexTemplateProblem(index.prefix + template);
+    if (problem !== undefined) problems.push(`topicSettings[${JSON.stringify(key)}].indexTemplate = ${JSON.stringify(template)}${withPrefix}: ${problem}`);
+  }
+  return problems;
+}
+
+/** Whether a (valid) template names a {field:...}; invalid ones are reported by indexProblems. */
+function routesByField(template: string): boolean {
+  return indexTemplateProblem(template) === undefined && compileIndexTemplate(template).field !== undefined;
+}
+
+/** Where a combination of settings came from, for messages: the global keys or one topicSettings entry. */
+interface WriteScope {
+  readonly label: (setting: keyof TopicSettings) => string;
+  /** The settings the scope sets itself: a problem is reported where one of its settings is. */
+  readonly sets: (setting: keyof TopicSettings) => boolean;
+}
+
+const GLOBAL_KEYS: Readonly<Record<keyof TopicSettings, string>> = {
+  valueFormat: "format.value",
+  keyFormat: "format.key",
+  indexTemplate: "index.template",
+  pipeline: "document.pipeline",
+  idStrategy: "document.idStrategy",
+  opType: "document.opType",
+};
+
+/** Op type, id strategy, pipeline, template and tombstones that cannot work together, for one effective combination. */
+function writeCombinationProblems(settings: TopicSettings, config: Config, scope: WriteScope): string[] {
+  const problems: string[] = [];
+  const at = (setting: keyof TopicSettings, value: string): string => `${scope.label(setting)} = ${JSON.stringify(value)}`;
+  const either = (a: keyof TopicSettings, b: keyof TopicSettings): boolean => scope.sets(a) || scope.sets(b);
+  const { opType, idStrategy, pipeline } = settings;
+  if (opType === "create" && idStrategy === "key" && either("opType", "idStrategy")) {
+    problems.push(`${at("opType", opType)}: cannot be used with ${at("idStrategy", idStrategy)} (a key's later records would be refused as already there); use opType "index"`);
+  }
+  if (opType === "update" && idStrategy !== "key" && either("opType", "idStrategy")) {
+    problems.push(`${at("opType", opType)}: needs ${scope.label("idStrategy")} = "key" (an update merges into the document of the record's key), not ${JSON.stringify(idStrategy)}`);
+  }
+  if (opType === "update" && pipeline !== "" && either("opType", "pipeline")) {
+    problems.push(`${at("opType", opType)}: Elasticsearch runs no ingest pipeline on updates (${at("pipeline", pipeline)} would be ignored); set the pipeline to "" or use opType "index" (or the index's index.default_pipeline, which runs when an upsert creates the document)`);
+  }
+  if (config.indexTemplates.dataStream && opType !== "create" && scope.sets("opType")) {
+    problems.push(`${at("opType", opType)}: indexTemplates.dataStream is on, and data streams take only op type "create"`);
+  }
+  if (config.document.tombstones === "delete" && idStrategy === "key" && routesByField(config.index.prefix + settings.indexTemplate) && either("indexTemplate", "idStrategy")) {
+    problems.push(`${at("indexTemplate", settings.indexTemplate)}: routes by a document field, and a tombstone has no document to read it from, so its delete could not find the document's index; with document.tombstones = "delete" use a template without {field:...}`);
+  }
+  return problems;
+}
+
+/** Every write combination: the global one, then each topicSettings entry over it (exact entries over their patterns too). */
+function writeProblems(config: Config): string[] {
+  const global = globalTopicSettings(config);
+  const problems = writeCombinationProblems(global, config, { label: (s) => GLOBAL_KEYS[s], sets: (s) => s !== "valueFormat" && s !== "keyFormat" });
+  const sections = topicSections(config);
+  for (const [key, overrides] of Object.entries(config.topicSettings)) {
+    const selector = topicSelector(key);
+    // An exact topic also gets what the first matching patterns set.
+    const inherited: TopicOverrides = {};
+    if ("exact" in selector) {
+      for (const [other, entry] of Object.entries(sections)) {
+        const s = topicSelector(other);
+        if ("pattern" in s && s.pattern.test(key)) for (const [k, v] of Object.entries(entry)) (inherited as Record<string, unknown>)[k] ??= v;
+      }
+    }
+    const settings: TopicSettings = { ...global, ...inherited, ...sections[key], ...overrides };
+    const label = (s: keyof TopicSettings): string => `topicSettings[${JSON.stringify(key)}].${s}`;
+    problems.push(...writeCombinationProblems(settings, config, { label, sets: (s) => overrides[s] !== undefined }));
   }
   return problems;
 }
@@ -124,11 +210,6 @@ function documentProblems(doc: Config["document"], show: Show): string[] {
     if (owner !== undefined) problems.push(`${path} = ${show(path, name)}: collides with ${owner}`);
     taken.set(name, path);
   };
-  if (doc.opType === "create" && doc.idStrategy === "key") {
-    problems.push(
-      `document.opType = "create": cannot be used with document.idStrategy = "key" (a key's later records would be refused as already there); use opType "index"`,
-    );
-  }
   if (doc.addTimestamp) claim("document.timestampField", doc.timestampField);
   if (doc.metadataField !== "") claim("document.metadataField", doc.metadataField);
   return problems;
@@ -148,13 +229,22 @@ function dataStreamProblems(config: Config): string[] {
   return problems;
 }
 
+/** The settings (global, or per topic) that read a format through the schema registry, as `key = "value"`. */
+function registryFormats(config: Config, show: Show): string[] {
+  const found = (["value", "key"] as const).filter((part) => usesRegistry(config.format[part])).map((part) => `format.${part} = ${show(`format.${part}`, config.format[part])}`);
+  for (const [topic, overrides] of Object.entries(config.topicSettings)) {
+    for (const setting of ["valueFormat", "keyFormat"] as const) {
+      const format = overrides[setting];
+      if (format !== undefined && usesRegistry(format)) found.push(`topicSettings[${JSON.stringify(topic)}].${setting} = ${JSON.stringify(format)}`);
+    }
+  }
+  return found;
+}
+
 /** The registry: needed by the registry formats, reachable over http(s), one way to authenticate, TLS files that open. */
 function schemaRegistryProblems(config: Config, show: Show): string[] {
   const registry = config.schemaRegistry;
-  const needing = (["value", "key"] as const).filter((part) => usesRegistry(config.format[part]));
-  if (registry.url === "") {
-    return needing.map((part) => `format.${part} = ${show(`format.${part}`, config.format[part])}: needs the schema registry; set schemaRegistry.url (SCHEMA_REGISTRY_URL)`);
-  }
+  if (registry.url === "") return registryFormats(config, show).map((setting) => `${setting}: needs the schema registry; set schemaRegistry.url (SCHEMA_REGISTRY_URL)`);
   const problems: string[] = [];
   if (!isHttpUrl(registry.url)) problems.push(`schemaRegistry.url = ${show("schemaRegistry.url", registry.url)}: must be an http(s) URL`);
   else if (new URL(registry.url).username !== "") problems.push("schemaRegistry.url: put credentials in schemaRegistry.username / password, not in the URL");
@@ -201,8 +291,9 @@ export function crossKeyProblems(config: Config, show: Show, needsTopics = true)
   return [
     ...kafkaProblems(config.kafka, needsTopics),
     ...elasticsearchProblems(config.elasticsearch, show),
-    ...indexProblems(config.index, show),
+    ...indexProblems(config, show),
     ...documentProblems(config.document, show),
+    ...writeProblems(config),
     ...bulkProblems(config.bulk),
     ...schemaRegistryProblems(config, show),
     ...deadLetterProblems(config, show),

@@ -8,9 +8,10 @@
  * as unset. Keys starting with "//" in JSON files are comments.
  */
 import type convict from "convict";
-import type { IdStrategy, OpType, TombstonePolicy } from "../pipeline/decoder.ts";
 import { RECORD_FORMATS, type RecordFormat } from "../pipeline/schemas/record-format.ts";
 import type { RegistryClientOptions } from "../pipeline/schemas/registry-client.ts";
+import type { TombstonePolicy } from "../pipeline/decoder.ts";
+import { ID_STRATEGIES, OP_TYPES, type IdStrategy, type OpType, type TopicOverrides } from "../pipeline/topic-settings.ts";
 import { PERMANENT_ERROR_SETTINGS, type PermanentErrorSetting } from "../shared/failure-policy-names.ts";
 import type { ElasticsearchOptions } from "../sink/es-client.ts";
 import type { KafkaTlsOptions } from "../source/auth/kafka-security.ts";
@@ -24,6 +25,7 @@ import {
   INDEX_TEMPLATE,
   OPTIONAL_FIELD_NAME,
   OPTIONAL_TOPIC,
+  PIPELINE,
   RATIO,
   REGEX_SOURCE,
   SASL_MECHANISM,
@@ -33,6 +35,7 @@ import {
   TEXT,
   TOPIC_LIST,
   TOPIC_MAP,
+  TOPIC_SETTINGS,
   URL_LIST,
   UTC_OFFSET,
   integer,
@@ -73,6 +76,7 @@ export interface Config {
     readonly prefix: string;
     readonly topicMap: Readonly<Record<string, string>>;
     readonly timezone: string;
+    readonly maxFieldValues: number;
   };
   readonly indexTemplates: {
     readonly install: boolean;
@@ -88,6 +92,7 @@ export interface Config {
   readonly document: {
     readonly opType: OpType;
     readonly idStrategy: IdStrategy;
+    readonly pipeline: string;
     readonly timestampField: string;
     readonly addTimestamp: boolean;
     readonly metadataField: string;
@@ -101,6 +106,8 @@ export interface Config {
   readonly schemaRegistry: RegistryClientOptions & {
     readonly cacheSize: number;
   };
+  /** Exact topic name or /regex/ -> settings overriding the global ones for those topics. */
+  readonly topicSettings: Readonly<Record<string, TopicOverrides>>;
   readonly queue: {
     readonly maxRecords: number;
     readonly maxBytes: number;
@@ -444,7 +451,7 @@ export const configSchema: convict.Schema<Config> = {
   },
   index: {
     template: {
-      doc: "Index name template: {topic} is the topic (lowercased, invalid characters replaced by -); {yyyy.MM.dd}, {yyyy.MM}, {yyyy-MM-dd}, {HH}... are the record's date (tokens yyyy, MM, dd, HH; 1970-01-01 for a record without a timestamp). E.g. \"logs-{topic}-{yyyy.MM.dd}\".",
+      doc: "Index name template: {topic} is the topic (lowercased, invalid characters replaced by -); {field:NAME} or {field:NAME|FALLBACK} is the string value of a document field (dotted names reach nested fields; sanitized like the topic; FALLBACK, default \"unknown\", when the field is missing or not a string, or past index.maxFieldValues); {yyyy.MM.dd}, {yyyy.MM}, {yyyy-MM-dd}, {HH}... are the record's date (tokens yyyy, MM, dd, HH; 1970-01-01 for a record without a timestamp). E.g. \"logs-{topic}-{yyyy.MM.dd}\", \"logs-{field:service.name}-{yyyy.MM.dd}\".",
       format: INDEX_TEMPLATE,
       default: "{topic}",
       env: "INDEX_TEMPLATE",
@@ -466,6 +473,12 @@ export const configSchema: convict.Schema<Config> = {
       format: UTC_OFFSET,
       default: "UTC",
       env: "INDEX_TIMEZONE",
+    },
+    maxFieldValues: {
+      doc: "Most distinct {field:...} values that get an index of their own, per worker and for its life (over all topics; dates multiply as usual): a record with a new value past this takes the template's fallback (counted in index_field_fallbacks_total{reason=\"limit\"}). A guard against a high-cardinality field creating thousands of indices.",
+      format: integer(0, 100_000),
+      default: 100,
+      env: "INDEX_MAX_FIELD_VALUES",
     },
   },
   indexTemplates: {
@@ -526,14 +539,20 @@ export const configSchema: convict.Schema<Config> = {
   },
   document: {
     opType: {
-      doc: "Bulk operation: \"index\" (overwrite) or \"create\" (required by data streams; an existing id counts as done; not with idStrategy \"key\").",
-      format: ["index", "create"],
+      doc: "Bulk operation: \"index\" (overwrite), \"create\" (required by data streams; an existing id counts as done; not with idStrategy \"key\") or \"update\" (merge the record into the document with that key, doc_as_upsert; needs idStrategy \"key\"; no ingest pipeline; writes of one key go one at a time in offset order).",
+      format: [...OP_TYPES],
       default: "index",
       env: "ES_OP_TYPE",
     },
+    pipeline: {
+      doc: "Ingest pipeline every document goes through (topicSettings can set another per topic, or \"\" for none); \"\" = none. A missing pipeline holds the records (an operator error); a document the pipeline fails takes bulk.onPermanentError.",
+      format: PIPELINE,
+      default: "",
+      env: "ES_PIPELINE",
+    },
     idStrategy: {
       doc: "Document _id: \"coordinates\" = <topic>-<partition>-<offset> (redelivery overwrites, no duplicates; a deleted and recreated topic reuses these ids); \"key\" = the record key (keyless records use coordinates), written with the offset as external version so the latest record per key wins even when an older one is retried later (a recreated topic restarts offsets: clear its index first); \"none\" = Elasticsearch chooses (redelivery duplicates).",
-      format: ["coordinates", "key", "none"],
+      format: [...ID_STRATEGIES],
       default: "coordinates",
       env: "DOC_ID_STRATEGY",
     },
@@ -652,6 +671,12 @@ export const configSchema: convict.Schema<Config> = {
       default: 1000,
       env: "SCHEMA_REGISTRY_CACHE_SIZE",
     },
+  },
+  topicSettings: {
+    doc: "Per-topic settings (JSON object in the environment): keys are exact topic names or /regular expressions/ (anchored, like kafka.topicPattern); values override, for those topics, any of valueFormat, keyFormat (\"json\", \"avro\", \"protobuf\", \"json-schema\", \"auto\"), indexTemplate (as index.template; index.prefix still applies), pipeline (\"\" = none), idStrategy and opType. Per setting, an exact name wins, then the first matching pattern that sets it, then the global value. E.g. {\"orders\": {\"opType\": \"update\", \"idStrategy\": \"key\"}, \"/logs-.*/\": {\"pipeline\": \"logs\"}}.",
+    format: TOPIC_SETTINGS,
+    default: {},
+    env: "TOPIC_SETTINGS",
   },
   queue: {
     maxRecords: {

@@ -17,32 +17,33 @@
  * Caveat: with a date-based index template, a delete goes to the index of the
  * tombstone's own timestamp, not necessarily where the original document lives.
  *
- * Topics whose format (`formats`) is a schema-registry one have their values (and
- * keys) read with the schema their frame names (see schemas/): a decoded object is
- * serialized once with the same fields added; a JSON Schema payload takes the JSON
- * path above. Such schemas are loaded before the record gets here (schemas/schema-gate.ts).
+ * Per topic (through one lookup, topic -> settings): the op type, id strategy, ingest
+ * pipeline and value format. With key ids, `index` writes and deletes carry the offset
+ * as an external version (a stale retry never overwrites a newer value); `update`
+ * writes (`doc_as_upsert`) cannot be versioned, so they and their deletes are marked
+ * `orderedByKey` and the sink sends them one at a time per document, in offset order.
+ * A template routing by a field (`{field:...}`) gets the field from the same scan that
+ * validates the JSON object: never a second parse.
+ *
+ * Topics whose value (or key) format is a schema-registry one have it read with the
+ * schema its frame names (see schemas/): a decoded object is serialized once with the
+ * same fields added; a JSON Schema payload takes the JSON path above. Such schemas are
+ * loaded before the record gets here (schemas/schema-gate.ts).
  */
 import { isUtf8 } from "node:buffer";
 import type { BulkAction, DocumentSource, SplicedSource } from "./document.ts";
+import { readField, type FieldPath, type FieldRead } from "./field-path.ts";
 import { escapedLength } from "./json-string.ts";
-import { anyKeyMaybe, createJsonObjectScanner, keyPresent, SCAN_INVALID } from "./json-scan.ts";
+import { anyKeyMaybe, CAPTURE_NONE, CAPTURE_STRING, createJsonObjectScanner, keyPresent, SCAN_INVALID, type JsonObjectScanner } from "./json-scan.ts";
 import type { KafkaRecord } from "./record.ts";
 import type { Router } from "./router.ts";
-import { readFramed, readKey, type DecodedKey } from "./schemas/framed-values.ts";
-import { JSON_FORMATS, type FormatLookup, type RecordFormat } from "./schemas/record-format.ts";
-import type { SchemaLookup } from "./schemas/schema-reader.ts";
 import { effectiveTimestamp, isValidTimestamp } from "./timestamp.ts";
+import type { IdStrategy, OpType, TopicSettings, TopicSettingsLookup } from "./topic-settings.ts";
+import { readFramed, readKey, type DecodedKey } from "./schemas/framed-values.ts";
+import type { RecordFormat } from "./schemas/record-format.ts";
+import type { SchemaLookup } from "./schemas/schema-reader.ts";
 
-export type OpType = "index" | "create";
-/**
- * coordinates: `<topic>-<partition>-<offset>`, redelivery overwrites (no duplicates).
- * key: the record key (UTF-8, or base64 when not valid UTF-8); keyless records fall
- *   back to coordinates. The latest record per key wins, by offset: writes and deletes
- *   carry the offset as an external version, so a stale retry never overwrites a newer
- *   value (offsets compare within one partition: keep a key on one partition).
- * none: Elasticsearch picks ids; a redelivered record is indexed twice.
- */
-export type IdStrategy = "coordinates" | "key" | "none";
+export type { IdStrategy, OpType } from "./topic-settings.ts";
 export type TombstonePolicy = "skip" | "delete";
 export type SkipReason = "tombstone" | "tombstone-no-key" | "tombstone-ids-not-keys";
 
@@ -52,10 +53,18 @@ export type DecodeResult =
 
 export interface DecoderOptions {
   readonly router: Router;
-  /** Default "index"; "create" for data streams (409 on an existing id). */
+  /**
+   * Each topic's settings (op type, id strategy, pipeline, value format); the router
+   * takes its templates from the same lookup. When absent, every topic gets `opType`,
+   * `idStrategy` and `pipeline` below.
+   */
+  readonly settingsFor?: TopicSettingsLookup;
+  /** Default "index"; "create" for data streams (409 on an existing id); "update" merges (key ids only). */
   readonly opType?: OpType;
   /** Default "coordinates". */
   readonly idStrategy?: IdStrategy;
+  /** Ingest pipeline; default "" (none). */
+  readonly pipeline?: string;
   /** Top-level field set to the record timestamp when absent; default "@timestamp". */
   readonly timestampField?: string;
   /** Default true. */
@@ -66,11 +75,11 @@ export interface DecoderOptions {
   readonly messageField?: string;
   /** Default "skip". */
   readonly tombstones?: TombstonePolicy;
-  /** Key and value format per topic; default `json` for every topic. */
-  readonly formats?: FormatLookup;
-  /** The loaded schemas, needed when a format uses the schema registry. */
+  /** The loaded schemas, needed when a topic's format uses the schema registry. */
   readonly schemas?: SchemaLookup;
 }
+
+const NO_SCHEMAS: SchemaLookup = { reader: () => undefined };
 
 export interface Decoder {
   decode(record: KafkaRecord): DecodeResult;
@@ -141,8 +150,6 @@ function bytesField(name: string, bytes: Buffer): string {
     : `${JSON.stringify(`${name}_base64`)}:${JSON.stringify(bytes.toString("base64"))}`;
 }
 
-const NO_SCHEMAS: SchemaLookup = { reader: () => undefined };
-
 function keyId(key: Buffer): string {
   return isUtf8(key) ? key.toString("utf8") : key.toString("base64");
 }
@@ -163,20 +170,98 @@ function headersFields(headers: KafkaRecord["headers"]): string {
   return (text === "" ? "" : `,"headers":{${text}}`) + (binary === "" ? "" : `,"headers_base64":{${binary}}`);
 }
 
+/** What the decoder needs of a topic's settings, resolved once per topic. */
+interface TopicState {
+  readonly valueFormat: RecordFormat;
+  readonly keyFormat: RecordFormat;
+  readonly opType: OpType;
+  readonly idStrategy: IdStrategy;
+  readonly pipeline: string | undefined;
+  readonly orderedByKey: boolean;
+  /** Validates JSON objects and, for a template routing by a field, finds that field. */
+  readonly scanner: JsonObjectScanner;
+  readonly fieldPath: FieldPath | undefined;
+}
+
+/** Topics come and go with pattern subscriptions: bound the cache. */
+const MAX_CACHED_TOPICS = 10_000;
+const UPSERT_TAIL = ',"doc_as_upsert":true}';
+
+/** `{"doc": source, "doc_as_upsert": true}` around a source, without copying the record's bytes. */
+function upsertSource(source: DocumentSource): DocumentSource {
+  if (typeof source === "string") return `{"doc":${source}${UPSERT_TAIL}`;
+  if (Buffer.isBuffer(source)) return { head: '{"doc":', rest: source, restBytes: source.length, tail: UPSERT_TAIL };
+  return { ...source, head: `{"doc":${source.head}`, tail: `${source.tail ?? ""}${UPSERT_TAIL}` };
+}
+
+/** The string a scan captured, `null` for another value, undefined when the field is absent. */
+function capturedField(scanner: JsonObjectScanner, value: Buffer): FieldRead {
+  const { kind, start, end, escaped } = scanner.capture;
+  if (kind === CAPTURE_NONE) return undefined;
+  if (kind !== CAPTURE_STRING) return null;
+  return escaped ? (JSON.parse(value.toString("utf8", start - 1, end + 1)) as string) : value.toString("utf8", start, end);
+}
+
 export function createDecoder(options: DecoderOptions): Decoder {
   const router = options.router;
-  const opType = options.opType ?? "index";
-  const idStrategy = options.idStrategy ?? "coordinates";
   const timestampField = options.timestampField ?? "@timestamp";
   const addTimestamp = options.addTimestamp ?? true;
   const metadataField = options.metadataField ?? "";
   const messageField = options.messageField ?? "message";
   const tombstones = options.tombstones ?? "skip";
-  const formatsOf = options.formats;
+  const fixed: TopicSettings = {
+    valueFormat: "json",
+    keyFormat: "json",
+    // Unused here: the router has its own templates.
+    indexTemplate: "{topic}",
+    opType: options.opType ?? "index",
+    idStrategy: options.idStrategy ?? "coordinates",
+    pipeline: options.pipeline ?? "",
+  };
+  const settingsFor = options.settingsFor ?? (() => fixed);
   const schemas = options.schemas ?? NO_SCHEMAS;
 
   // Key 0: the timestamp field, key 1: the metadata field (never found when "").
-  const scanner = createJsonObjectScanner(metadataField === "" ? [timestampField] : [timestampField, metadataField]);
+  const scanKeys = metadataField === "" ? [timestampField] : [timestampField, metadataField];
+  const scanners = new Map<string, JsonObjectScanner>();
+  function scannerFor(path: FieldPath | undefined): JsonObjectScanner {
+    const id = path === undefined ? "" : path.join("\u0000");
+    let scanner = scanners.get(id);
+    if (scanner === undefined) {
+      scanner = createJsonObjectScanner(scanKeys, path);
+      scanners.set(id, scanner);
+    }
+    return scanner;
+  }
+  const states = new Map<string, TopicState>();
+  let lastTopic: string | undefined;
+  let lastState: TopicState | undefined;
+  function stateOf(topic: string): TopicState {
+    if (topic === lastTopic && lastState !== undefined) return lastState;
+    let state = states.get(topic);
+    if (state === undefined) {
+      if (states.size >= MAX_CACHED_TOPICS) states.clear();
+      const settings = settingsFor(topic);
+      const fieldPath = router.fieldPath(topic);
+      state = {
+        valueFormat: settings.valueFormat,
+        keyFormat: settings.keyFormat,
+        opType: settings.opType,
+        idStrategy: settings.idStrategy,
+        pipeline: settings.pipeline === "" ? undefined : settings.pipeline,
+        orderedByKey: settings.opType === "update",
+        scanner: scannerFor(fieldPath),
+        fieldPath,
+      };
+      states.set(topic, state);
+    }
+    lastTopic = topic;
+    lastState = state;
+    return state;
+  }
+  /** The routing field the last `source` call found (undefined: absent or not looked for). */
+  let lastField: FieldRead;
+
   const timestampKey = JSON.stringify(timestampField);
   const metadataKey = JSON.stringify(metadataField);
   const messageKey = JSON.stringify(messageField);
@@ -198,13 +283,23 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * that keeps stale writes out. One object per record, built in place (no identity
    * object spread into it: this runs for every record).
    */
-  function writeAction(record: KafkaRecord, index: string, documentSource: DocumentSource, key: DecodedKey | undefined): BulkAction {
-    // An empty key is no key: Elasticsearch refuses an empty _id.
-    if (idStrategy === "key" && record.key !== null && record.key.length > 0) {
-      return { op: opType, index, id: key?.id ?? keyId(record.key), version: record.offset, source: documentSource };
+  function writeAction(record: KafkaRecord, state: TopicState, index: string, documentSource: DocumentSource, key: DecodedKey | undefined): BulkAction {
+    const { opType, pipeline } = state;
+    if (opType === "update") {
+      // Key ids only (checked with the configuration); a keyless record updates its own coordinates id.
+      const keyed = record.key !== null && record.key.length > 0;
+      const id = keyed ? (key?.id ?? keyId(record.key)) : `${record.topic}-${String(record.partition)}-${record.offset}`;
+      return { op: "update", index, id, orderedByKey: true, source: upsertSource(documentSource) };
     }
-    const id = idStrategy === "none" ? undefined : `${record.topic}-${String(record.partition)}-${record.offset}`;
-    return { op: opType, index, id, source: documentSource };
+    // An empty key is no key: Elasticsearch refuses an empty _id.
+    if (state.idStrategy === "key" && record.key !== null && record.key.length > 0) {
+      const id = key?.id ?? keyId(record.key);
+      return pipeline === undefined
+        ? { op: opType, index, id, version: record.offset, source: documentSource }
+        : { op: opType, index, id, version: record.offset, pipeline, source: documentSource };
+    }
+    const id = state.idStrategy === "none" ? undefined : `${record.topic}-${String(record.partition)}-${record.offset}`;
+    return pipeline === undefined ? { op: opType, index, id, source: documentSource } : { op: opType, index, id, pipeline, source: documentSource };
   }
 
   function metadata(record: KafkaRecord, key: DecodedKey | undefined): string {
@@ -266,13 +361,16 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * those bytes plus the fields to splice in after its opening brace (never copied
    * into a second per-record buffer).
    */
-  function source(record: KafkaRecord, value: Buffer, ts: number, key: DecodedKey | undefined): DocumentSource {
+  function source(record: KafkaRecord, state: TopicState, value: Buffer, ts: number, key: DecodedKey | undefined): DocumentSource {
     const valid = isUtf8(value);
     const brace = valid ? firstNonBlankByte(value, 0) : -1;
     // The scanner validates without building the object: JSON.parse would allocate
     // every member only to see whether it is an object and which keys it has.
+    const scanner = state.scanner;
     const scanned = brace >= 0 && value[brace] === OPEN_BRACE ? scanner.scanUtf8(value, brace) : SCAN_INVALID;
+    lastField = undefined;
     if (scanned === SCAN_INVALID) return valid ? wrapBytes(record, ts, value, key) : wrap(record, ts, value.toString("utf8"), value, valid, key);
+    if (state.fieldPath !== undefined) lastField = capturedField(scanner, value);
 
     const fields = extraFields(record, ts, presentFields(value, scanned), key);
     if (fields === "") return hasLineBreak(value) ? blankLineBreaks(Buffer.from(value)) : value;
@@ -289,14 +387,16 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * type, an array) is wrapped in the message field. JSON text (JSON Schema) and `auto`
    * values without a known frame take the JSON path.
    */
-  function registrySource(record: KafkaRecord, value: Buffer, ts: number, format: RecordFormat, key: DecodedKey | undefined): DocumentSource {
-    const decoded = readFramed(schemas, value, format, "value");
-    if (decoded === undefined) return source(record, value, ts, key);
-    if (Buffer.isBuffer(decoded)) return source(record, decoded, ts, key);
+  function registrySource(record: KafkaRecord, state: TopicState, value: Buffer, ts: number, key: DecodedKey | undefined): DocumentSource {
+    const decoded = readFramed(schemas, value, state.valueFormat, "value");
+    if (decoded === undefined) return source(record, state, value, ts, key);
+    if (Buffer.isBuffer(decoded)) return source(record, state, decoded, ts, key);
+    lastField = undefined;
     if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded)) {
       const fields = extraFields(record, ts, 0, key);
       return `{${fields}${fields === "" ? "" : ","}${messageKey}:${JSON.stringify(decoded)}}`;
     }
+    if (state.fieldPath !== undefined) lastField = readField(decoded, state.fieldPath);
     const has = (Object.hasOwn(decoded, timestampField) ? TIMESTAMP_BIT : 0) | (metadataField !== "" && Object.hasOwn(decoded, metadataField) ? METADATA_BIT : 0);
     const fields = extraFields(record, ts, has, key);
     const json = JSON.stringify(decoded);
@@ -304,18 +404,17 @@ export function createDecoder(options: DecoderOptions): Decoder {
     return json.length === 2 ? `{${fields}}` : `{${fields},${json.slice(1)}`;
   }
 
-  function tombstone(record: KafkaRecord, ts: number, key: DecodedKey | undefined): DecodeResult {
+  function tombstone(record: KafkaRecord, state: TopicState, ts: number, key: DecodedKey | undefined): DecodeResult {
     if (tombstones === "skip") return SKIP_TOMBSTONE;
-    if (idStrategy !== "key") return SKIP_IDS_NOT_KEYS;
+    if (state.idStrategy !== "key") return SKIP_IDS_NOT_KEYS;
     if (record.key === null || record.key.length === 0) return SKIP_NO_KEY;
-    const action: BulkAction = {
-      op: "delete",
-      index: router.route(record.topic, ts),
-      id: key?.id ?? keyId(record.key),
-      // Versioned like the writes: a delete older than the document's value does not remove it.
-      version: record.offset,
-      source: undefined,
-    };
+    const index = router.route(record.topic, ts);
+    const id = key?.id ?? keyId(record.key);
+    // Beside updates, ordered like them; beside index writes, versioned like them (a
+    // delete older than the document's value does not remove it).
+    const action: BulkAction = state.orderedByKey
+      ? { op: "delete", index, id, orderedByKey: true, source: undefined }
+      : { op: "delete", index, id, version: record.offset, source: undefined };
     return { kind: "document", action };
   }
 
@@ -323,11 +422,12 @@ export function createDecoder(options: DecoderOptions): Decoder {
     decode(record: KafkaRecord): DecodeResult {
       // Deterministic for records without a timestamp (the epoch), so a redelivery is identical.
       const ts = effectiveTimestamp(record.timestamp);
-      const formats = formatsOf === undefined ? JSON_FORMATS : formatsOf(record.topic);
-      const key = formats.key === "json" ? undefined : readKey(schemas, record.key, formats.key);
-      if (record.value === null) return tombstone(record, ts, key);
-      const documentSource = formats.value === "json" ? source(record, record.value, ts, key) : registrySource(record, record.value, ts, formats.value, key);
-      return { kind: "document", action: writeAction(record, router.route(record.topic, ts), documentSource, key) };
+      const state = stateOf(record.topic);
+      const key = state.keyFormat === "json" ? undefined : readKey(schemas, record.key, state.keyFormat);
+      if (record.value === null) return tombstone(record, state, ts, key);
+      const documentSource = state.valueFormat === "json" ? source(record, state, record.value, ts, key) : registrySource(record, state, record.value, ts, key);
+      const action = writeAction(record, state, router.route(record.topic, ts, lastField), documentSource, key);
+      return { kind: "document", action };
     },
   };
 }

@@ -3,7 +3,8 @@ import type { Ack, KafkaRecord } from "./record.ts";
 
 /** One line pair of a bulk request, already serialized: the sink never re-encodes a source. */
 export interface BulkAction {
-  readonly op: "index" | "create" | "delete";
+  /** `update` sends `{"doc": source, "doc_as_upsert": true}`: the source is merged into the document. */
+  readonly op: "index" | "create" | "delete" | "update";
   readonly index: string;
   /** Undefined lets Elasticsearch choose the id (duplicates possible on redelivery). */
   readonly id: string | undefined;
@@ -13,6 +14,14 @@ export interface BulkAction {
    * record retried after a newer one succeeded never overwrites it.
    */
   readonly version?: string;
+  /** Ingest pipeline the document goes through (index and create only). */
+  readonly pipeline?: string;
+  /**
+   * Writes that are not versioned yet must apply in offset order per document (updates
+   * and the deletes beside them): the sink sends at most one such action per index and
+   * id at a time, the next only once the one before it is settled.
+   */
+  readonly orderedByKey?: boolean;
   /**
    * The document as JSON, absent for `delete`: UTF-8 bytes (the decoder's fast path
    * hands on the record's own bytes, never decoded to a string), text, or the

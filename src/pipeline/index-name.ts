@@ -7,20 +7,28 @@
  * that could only ever produce rejected names fails at startup, not per record.
  *
  * Template syntax: literal text plus brace groups. `{topic}` is the (sanitized) topic;
- * any other group is a date pattern made of the tokens yyyy, MM, dd, HH and literal
- * separators, e.g. `logs-{topic}-{yyyy.MM.dd}`.
+ * `{field:PATH}` or `{field:PATH|FALLBACK}` is the string value of a document field
+ * (sanitized like the topic), FALLBACK (default "unknown") when the field is missing or
+ * not a string; any other group is a date pattern made of the tokens yyyy, MM, dd, HH
+ * and literal separators, e.g. `logs-{field:service.name}-{yyyy.MM.dd}`.
  */
 import { ConfigError } from "../errors.ts";
+import { parseFieldPath, type FieldPath } from "./field-path.ts";
 
 export const MAX_INDEX_NAME_BYTES = 255;
 
 const FORBIDDEN_CHARS = new Set(["\\", "/", "*", "?", '"', "<", ">", "|", " ", ",", "#", ":"]);
-const FORBIDDEN_GLOBAL = /[\\/*?"<>| ,#:]/g;
+/** Forbidden in names, plus control characters (legal to Elasticsearch, never meant in a field value). */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_GLOBAL = /[\\/*?"<>| ,#:\u0000-\u001f\u007f]/g;
 const BAD_LEADING = new Set(["-", "_", "+"]);
 /** Leading characters stripped from a topic that starts the name; "." too, since dot-names are hidden/system indices. */
 const BAD_LEADING_TOPIC = /^[-_+.]+/;
 /** Used when nothing is left of a topic after sanitizing (e.g. topic "__"). */
 const EMPTY_TOPIC_FALLBACK = "topic";
+/** What `{field:PATH}` renders as when the field is missing or not a string, unless `|FALLBACK` says otherwise. */
+export const DEFAULT_FIELD_FALLBACK = "unknown";
+const FIELD_PREFIX = "field:";
 
 export type Granularity = "none" | "year" | "month" | "day" | "hour";
 
@@ -35,9 +43,19 @@ const TOKEN_GRANULARITY: Readonly<Record<DateToken, Granularity>> = {
 const GRANULARITY_RANK: Readonly<Record<Granularity, number>> = { none: 0, year: 1, month: 2, day: 3, hour: 4 };
 
 type DatePiece = { readonly token: DateToken } | { readonly text: string };
+/** The `{field:PATH|FALLBACK}` group of a template. */
+export interface FieldSlot {
+  /** As written: "service.name". */
+  readonly name: string;
+  readonly path: FieldPath;
+  /** Rendered when the field is missing, not a string, empty once sanitized, or over the limit of values. */
+  readonly fallback: string;
+}
+
 type Part =
   | { readonly kind: "literal"; readonly text: string }
   | { readonly kind: "topic" }
+  | { readonly kind: "field"; readonly slot: FieldSlot }
   | { readonly kind: "date"; readonly pieces: readonly DatePiece[] };
 
 /** A template parsed and checked once; rendering is string concatenation only. */
@@ -47,10 +65,17 @@ export interface CompiledTemplate {
   readonly granularity: Granularity;
   /** True when `{topic}` starts the name, so its leading - _ + . must be stripped. */
   readonly topicLeads: boolean;
-  /** How many UTF-8 bytes each `{topic}` may take so the name stays within 255 bytes. */
+  /** True when `{field:...}` starts the name (same reason). */
+  readonly fieldLeads: boolean;
+  /** How many UTF-8 bytes each `{topic}` (and the `{field:...}`) may take so the name stays within 255 bytes. */
   readonly topicBytes: number;
-  /** `topic` must already be sanitized; `local` is a Date whose UTC fields are the local time. */
-  render(topic: string, local: Date): string;
+  /** The field the template names, if any. */
+  readonly field: FieldSlot | undefined;
+  /**
+   * `topic` and `fieldValue` must already be sanitized (`sanitizeTopic`,
+   * `sanitizeFieldValue`); `local` is a Date whose UTC fields are the local time.
+   */
+  render(topic: string, local: Date, fieldValue?: string): string;
 }
 
 function literalProblem(text: string): string | undefined {
@@ -81,9 +106,23 @@ function parseDateGroup(inner: string): readonly DatePiece[] | string {
     i += 1;
   }
   if (!hasToken || i < inner.length) {
-    return `unknown token {${inner}} (use {topic} or a date pattern of yyyy, MM, dd, HH)`;
+    return `unknown token {${inner}} (use {topic}, {field:NAME} or a date pattern of yyyy, MM, dd, HH)`;
   }
   return pieces;
+}
+
+/** `{field:PATH}` or `{field:PATH|FALLBACK}`: the slot, or why it is invalid. */
+function parseFieldGroup(inner: string): FieldSlot | string {
+  const spec = inner.slice(FIELD_PREFIX.length);
+  const bar = spec.indexOf("|");
+  const name = bar < 0 ? spec : spec.slice(0, bar);
+  const fallback = bar < 0 ? DEFAULT_FIELD_FALLBACK : spec.slice(bar + 1);
+  const path = parseFieldPath(name);
+  if (typeof path === "string") return `{${inner}}: ${path}`;
+  if (fallback === "") return `{${inner}}: the fallback after "|" is empty`;
+  const problem = literalProblem(fallback);
+  if (problem !== undefined) return `{${inner}}: fallback ${JSON.stringify(fallback)}: ${problem}`;
+  return { name, path, fallback };
 }
 
 function parseParts(template: string): Part[] | string {
@@ -115,6 +154,11 @@ function parseParts(template: string): Part[] | string {
     const inner = template.slice(i + 1, close);
     if (inner === "topic") {
       parts.push({ kind: "topic" });
+    } else if (inner.startsWith(FIELD_PREFIX)) {
+      const slot = parseFieldGroup(inner);
+      if (typeof slot === "string") return slot;
+      if (parts.some((p) => p.kind === "field")) return "at most one {field:...} group per template";
+      parts.push({ kind: "field", slot });
     } else {
       const pieces = parseDateGroup(inner);
       if (typeof pieces === "string") return pieces;
@@ -130,6 +174,7 @@ function firstChar(parts: readonly Part[]): string | undefined {
   const first = parts[0];
   if (first === undefined) return undefined;
   if (first.kind === "literal") return first.text.charAt(0);
+  if (first.kind === "field") return first.slot.fallback.charAt(0);
   if (first.kind === "date") {
     const piece = first.pieces[0];
     return piece !== undefined && "text" in piece ? piece.text : undefined;
@@ -167,7 +212,7 @@ function compileParts(source: string): CompiledTemplate | string {
   let topicCount = 0;
   for (const part of parts) {
     if (part.kind === "literal") fixedBytes += Buffer.byteLength(part.text);
-    else if (part.kind === "topic") topicCount += 1;
+    else if (part.kind === "topic" || part.kind === "field") topicCount += 1;
     else {
       for (const piece of part.pieces) {
         if ("text" in piece) {
@@ -184,17 +229,24 @@ function compileParts(source: string): CompiledTemplate | string {
     return `can never produce a name of at most ${MAX_INDEX_NAME_BYTES} bytes`;
   }
   const topicBytes = topicCount === 0 ? 0 : Math.floor((MAX_INDEX_NAME_BYTES - fixedBytes) / topicCount);
+  const field = parts.find((p) => p.kind === "field")?.slot;
+  if (field !== undefined && Buffer.byteLength(field.fallback) > topicBytes) {
+    return `the fallback ${JSON.stringify(field.fallback)} of {field:${field.name}} is longer than the ${String(topicBytes)} bytes left for it`;
+  }
 
   return {
     source,
     granularity,
     topicLeads: parts[0]?.kind === "topic",
+    fieldLeads: parts[0]?.kind === "field",
     topicBytes,
-    render(topic: string, local: Date): string {
+    field,
+    render(topic: string, local: Date, fieldValue = ""): string {
       let out = "";
       for (const part of parts) {
         if (part.kind === "literal") out += part.text;
         else if (part.kind === "topic") out += topic;
+        else if (part.kind === "field") out += fieldValue;
         else for (const piece of part.pieces) out += "text" in piece ? piece.text : renderToken(piece.token, local);
       }
       return out;
@@ -241,16 +293,31 @@ function truncateUtf8(text: string, maxBytes: number): string {
   return out;
 }
 
+/** Lowercase, forbidden characters replaced by "-", leading - _ + . stripped when `leads`, cut to `maxBytes`. */
+function sanitizePart(text: string, leads: boolean, maxBytes: number): string {
+  let name = text.toLowerCase().replace(FORBIDDEN_GLOBAL, "-");
+  if (leads) name = name.replace(BAD_LEADING_TOPIC, "");
+  return truncateUtf8(name, maxBytes);
+}
+
 /**
  * A topic made safe for `template`: lowercase, forbidden characters replaced by "-",
  * leading - _ + . stripped when it starts the name, cut to fit 255 bytes.
  * (Kafka topic names are [a-zA-Z0-9._-], so in practice this lowercases and strips.)
  */
 export function sanitizeTopic(topic: string, template: CompiledTemplate): string {
-  let name = topic.toLowerCase().replace(FORBIDDEN_GLOBAL, "-");
-  if (template.topicLeads) name = name.replace(BAD_LEADING_TOPIC, "");
-  if (name === "") name = EMPTY_TOPIC_FALLBACK;
-  return truncateUtf8(name, template.topicBytes);
+  const name = sanitizePart(topic, template.topicLeads, template.topicBytes);
+  return name === "" ? truncateUtf8(EMPTY_TOPIC_FALLBACK, template.topicBytes) : name;
+}
+
+/**
+ * A document's field value made safe for `template`'s `{field:...}` slot, as a topic
+ * is; "" when nothing is left of it (the caller then renders the fallback).
+ */
+export function sanitizeFieldValue(value: string, template: CompiledTemplate): string {
+  const name = sanitizePart(value, template.fieldLeads, template.topicBytes);
+  // A name of only dots would be "." or "..", or hidden: treat it as nothing.
+  return /^\.*$/.test(name) ? "" : name;
 }
 
 /** Minutes east of UTC for "UTC", "Z" or "±HH:MM" (-12:00 to +14:00); undefined when invalid. */

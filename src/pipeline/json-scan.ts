@@ -12,6 +12,7 @@
  * non-ASCII bytes inside strings (anywhere else they are a syntax error).
  */
 import { isUtf8 } from "node:buffer";
+import { segmentsSpelled, type FieldPath } from "./field-path.ts";
 
 /** The bytes are not exactly one JSON object (or not valid UTF-8). */
 export const SCAN_INVALID = -1;
@@ -39,7 +40,24 @@ export function anyKeyMaybe(result: number): boolean {
   return result >= 0 && result >>> MAYBE_SHIFT !== 0;
 }
 
+/** What the capture found: nothing (absent), a string, or another value (number, object...). */
+export const CAPTURE_NONE = 0;
+export const CAPTURE_STRING = 1;
+export const CAPTURE_OTHER = 2;
+
+/** Where a scan found the captured field (see `createJsonObjectScanner`); rewritten by each scan. */
+export interface ScanCapture {
+  kind: typeof CAPTURE_NONE | typeof CAPTURE_STRING | typeof CAPTURE_OTHER;
+  /** For a string: its content is bytes[start, end), without the quotes. */
+  start: number;
+  end: number;
+  /** For a string: whether it holds backslash escapes (then JSON.parse it, quotes included). */
+  escaped: boolean;
+}
+
 export interface JsonObjectScanner {
+  /** The field found by the last scan when the scanner captures one (`capture` path given). */
+  readonly capture: ScanCapture;
   /**
    * SCAN_INVALID, or a bit set: bit i = key i is a top-level key (`keyPresent`), bit
    * 16+i = it may be (`keyMaybe`). Scans `bytes[start, end)`.
@@ -178,16 +196,101 @@ function skipWord(b: Uint8Array, at: number, end: number, word: readonly number[
   return at + word.length;
 }
 
+/** How many segments of `path` from `from` the raw key bytes b[from, to) spell, or 0. */
+function spelledBytes(b: Uint8Array, keyStart: number, keyEnd: number, segments: readonly Buffer[], from: number): number {
+  let at = keyStart;
+  for (let s = from; s < segments.length; s++) {
+    const segment = segments[s] ?? Buffer.alloc(0);
+    if (at + segment.length > keyEnd) return 0;
+    for (let j = 0; j < segment.length; j++) {
+      if (b[at + j] !== segment[j]) return 0;
+    }
+    at += segment.length;
+    if (at === keyEnd) return s - from + 1;
+    if (b[at] !== DOT) return 0;
+    at += 1;
+  }
+  return 0;
+}
+
+/**
+ * The state of a field capture during one scan: per open object, how many segments
+ * of the path lead to it (-1: off the path); after a key, how many the next value
+ * completes. Without a path it never hunts, and the scan pays one test per key.
+ */
+function fieldCapture(path: FieldPath | undefined) {
+  const segments = (path ?? []).map((segment) => Buffer.from(segment, "utf8"));
+  const wanted = segments.length;
+  const result: ScanCapture = { kind: CAPTURE_NONE, start: 0, end: 0, escaped: false };
+  let levels = new Int16Array(64);
+  /** Segments matched by the key just read, for its value; -1 when off the path. */
+  let pending = -1;
+  return {
+    result,
+    hunting: false,
+    reset(): void {
+      result.kind = CAPTURE_NONE;
+      this.hunting = wanted > 0;
+      pending = -1;
+    },
+    /** A key b[from, to) of the object at `depth` (1 = top level). */
+    key(b: Uint8Array, from: number, to: number, escaped: boolean, depth: number): void {
+      const matched = depth === 1 ? 0 : (levels[depth - 1] ?? -1);
+      if (matched < 0) {
+        pending = -1;
+        return;
+      }
+      const spelled = escaped
+        ? segmentsSpelled(JSON.parse(Buffer.from(b.buffer, b.byteOffset + from - 1, to - from + 2).toString("utf8")) as string, path ?? [], matched)
+        : spelledBytes(b, from, to, segments, matched);
+      pending = spelled === 0 ? -1 : matched + spelled;
+    },
+    /** A value starting at b[at] (byte `c`) inside the container at `depth`. */
+    value(b: Uint8Array, at: number, end: number, depth: number, c: number): void {
+      const completes = pending;
+      pending = -1;
+      if (completes === wanted) {
+        if (c === QUOTE) {
+          const close = skipString(b, at + 1, end);
+          if (close < 0) return;
+          result.kind = CAPTURE_STRING;
+          result.start = at + 1;
+          result.end = close;
+          result.escaped = stringEscaped;
+        } else {
+          result.kind = CAPTURE_OTHER;
+        }
+        this.hunting = false;
+        return;
+      }
+      if (c !== OPEN_BRACE && c !== OPEN_BRACKET) return;
+      if (depth + 1 > levels.length) {
+        const grown = new Int16Array(levels.length * 2);
+        grown.set(levels);
+        levels = grown;
+      }
+      // The object about to open at depth + 1 is on the path when a key led to it.
+      levels[depth] = c === OPEN_BRACE && completes > 0 ? completes : -1;
+    },
+  };
+}
+
 /**
  * A scanner for the given top-level key names (at most MAX_SCAN_KEYS). Keys are
  * compared as raw bytes; a key written with escapes is compared conservatively: it
  * marks "maybe" every name it could decode to (escapes only ever lengthen the text,
  * so a raw key shorter than the name's UTF-8 cannot be it).
+ *
+ * With `capture`, the same pass also finds where the value of that field is (at any
+ * depth, nested or dotted spellings alike, the first in document order: see
+ * field-path.ts), so routing by a field costs no second parse.
  */
-export function createJsonObjectScanner(names: readonly string[]): JsonObjectScanner {
+export function createJsonObjectScanner(names: readonly string[], capture?: FieldPath): JsonObjectScanner {
   if (names.length > MAX_SCAN_KEYS) throw new RangeError(`at most ${MAX_SCAN_KEYS} key names`);
   const keys = names.map((name) => Buffer.from(name, "utf8"));
   let stack = new Uint8Array(64);
+  const captureOf = fieldCapture(capture);
+  const found: ScanCapture = captureOf.result;
 
   function matchKey(b: Uint8Array, from: number, to: number, escaped: boolean): number {
     let bits = 0;
@@ -213,6 +316,7 @@ export function createJsonObjectScanner(names: readonly string[]): JsonObjectSca
 
   function scanUtf8(b: Uint8Array, start = 0, end = b.length): number {
     let i = start;
+    captureOf.reset();
     while (i < end && isBlank(b[i] ?? 0)) i++;
     if (i >= end || b[i] !== OPEN_BRACE) return SCAN_INVALID;
     let found = 0;
@@ -251,6 +355,7 @@ export function createJsonObjectScanner(names: readonly string[]): JsonObjectSca
         const close = skipString(b, i + 1, end);
         if (close < 0) return SCAN_INVALID;
         if (depth === 1 && keys.length > 0) found |= matchKey(b, i + 1, close, stringEscaped);
+        if (captureOf.hunting) captureOf.key(b, i + 1, close, stringEscaped, depth);
         i = close + 1;
         while (i < end && isBlank(b[i] ?? 0)) i++;
         if (i >= end || b[i] !== COLON) return SCAN_INVALID;
@@ -267,6 +372,7 @@ export function createJsonObjectScanner(names: readonly string[]): JsonObjectSca
         state = EXPECT_COMMA_OR_CLOSE;
         continue;
       }
+      if (captureOf.hunting) captureOf.value(b, i, end, depth, c);
       if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         if (depth === stack.length) {
           const grown = new Uint8Array(stack.length * 2);
@@ -303,6 +409,7 @@ export function createJsonObjectScanner(names: readonly string[]): JsonObjectSca
   }
 
   return {
+    capture: found,
     scanUtf8,
     scan(bytes, start = 0, end = bytes.length) {
       const whole = start === 0 && end === bytes.length;

@@ -17,6 +17,14 @@ export type BulkBody = Buffer | string;
 export interface BulkClientOptions {
   /** Per-request timeout (default: the client's). A timed-out bulk may still have been applied. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Query parameters for every bulk request where the server knows them
+   * (`include_source_on_error`, 8.18 and later): one that the server refuses as
+   * unrecognized is dropped for good the first time, and the request sent again.
+   */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** Told once per parameter dropped that way (for a log line). */
+  readonly onParameterUnsupported?: (name: string) => void;
 }
 
 /**
@@ -24,8 +32,9 @@ export interface BulkClientOptions {
  * `status`, so items stay in request order. `result` ("created", "updated") is left
  * out: the status says the same to the sink, and the response of a 2,000-document
  * request is then about half as long to parse (once per request, on the hot path).
+ * `failure_store` appears only on items of data streams with a failure store (8.19+).
  */
-const FILTER_PATH = "errors,items.*.status,items.*.error";
+export const FILTER_PATH = "errors,items.*.status,items.*.error,items.*.failure_store";
 
 /**
  * How the transport redacts the diagnostics it attaches to an error. Its default,
@@ -49,27 +58,52 @@ export const BULK_ERROR_REDACTION = { type: "remove" } as const;
  * time, but its typings accept only arrays of objects.
  */
 export function createBulkFunction(client: Client, options: BulkClientOptions = {}): BulkFunction {
+  const parameters = new Map(Object.entries(options.parameters ?? {}));
+  const send = (body: BulkBody, signal: AbortSignal): Promise<unknown> =>
+    client.transport.request(
+      { method: "POST", path: "/_bulk", bulkBody: body, querystring: { filter_path: FILTER_PATH, ...Object.fromEntries(parameters) }, meta: { name: "bulk" } },
+      {
+        signal,
+        // Our own retry loop owns backoff and re-sends only the failed items.
+        maxRetries: 0,
+        requestTimeout: options.requestTimeoutMs,
+        redaction: BULK_ERROR_REDACTION,
+      },
+    );
   return async (body, signal) => {
     let response: unknown;
-    try {
-      response = await client.transport.request(
-        { method: "POST", path: "/_bulk", bulkBody: body, querystring: { filter_path: FILTER_PATH }, meta: { name: "bulk" } },
-        {
-          signal,
-          // Our own retry loop owns backoff and re-sends only the failed items.
-          maxRetries: 0,
-          requestTimeout: options.requestTimeoutMs,
-          redaction: BULK_ERROR_REDACTION,
-        },
-      );
-    } catch (error) {
-      throw toSinkError(error);
+    for (;;) {
+      try {
+        response = await send(body, signal);
+        break;
+      } catch (error) {
+        const refused = unrecognizedParameters(error).filter((name) => parameters.has(name));
+        if (refused.length === 0) throw toSinkError(error);
+        for (const name of refused) {
+          parameters.delete(name);
+          options.onParameterUnsupported?.(name);
+        }
+      }
     }
     if (!isBulkResponse(response)) {
       throw new SinkUnavailableError("Elasticsearch returned an unreadable bulk response", response);
     }
     return response;
   };
+}
+
+/**
+ * The query parameters a 400 says the server does not know: "request [/_bulk] contains
+ * unrecognized parameter: [x]" (or "parameters: [x], [y]", maybe with "-> did you mean
+ * [z]?"), as Elasticsearch words it for a parameter added in a later version.
+ */
+export function unrecognizedParameters(error: unknown): string[] {
+  if (!(error instanceof errors.ResponseError) || error.statusCode !== 400) return [];
+  const detail = responseDetail(error.body);
+  const match = /unrecognized parameters?: (.*)$/.exec(detail);
+  if (match === null) return [];
+  const names = (match[1] ?? "").replace(/ -> did you mean (?:any of )?\[[^\]]*\]\?/g, "");
+  return [...names.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1] ?? "");
 }
 
 function isBulkResponse(value: unknown): value is BulkResponseBody {

@@ -11,19 +11,30 @@ function actionHead(op: BulkAction["op"], index: string): string {
 }
 
 /**
- * The action-and-metadata line of one bulk item, without its newline. Only index
- * and id are user data; JSON.stringify escapes them. A `version` adds external
+ * Elasticsearch retries an update this many times itself when another write to the
+ * document came in between (its get-then-index; a second writer only appears while a
+ * partition moves between workers).
+ */
+export const UPDATE_RETRIES_ON_CONFLICT = 3;
+
+/**
+ * The action-and-metadata line of one bulk item, without its newline. Only index,
+ * id and pipeline are user data; JSON.stringify escapes them. A `version` adds external
  * versioning (`version_type: external`). Built as text around a cached head rather
  * than by stringifying an object per record: the same bytes, for a fraction of the
  * work (it runs once per record).
  */
 export function actionLine(action: BulkAction): string {
-  const head = actionHead(action.op, action.index);
-  const line = action.id === undefined ? `${head}}}` : `${head},"_id":${JSON.stringify(action.id)}}}`;
-  if (action.version === undefined) return line;
-  // Written as a raw JSON number: an int64 offset may exceed 2^53, so it never becomes a JS number.
-  if (!/^\d{1,19}$/.test(action.version)) throw new TypeError(`invalid external version ${JSON.stringify(action.version)}`);
-  return `${line.slice(0, -2)},"version":${action.version},"version_type":"external"}}`;
+  let line = actionHead(action.op, action.index);
+  if (action.id !== undefined) line += `,"_id":${JSON.stringify(action.id)}`;
+  if (action.version !== undefined) {
+    // Written as a raw JSON number: an int64 offset may exceed 2^53, so it never becomes a JS number.
+    if (!/^\d{1,19}$/.test(action.version)) throw new TypeError(`invalid external version ${JSON.stringify(action.version)}`);
+    line += `,"version":${action.version},"version_type":"external"`;
+  }
+  if (action.pipeline !== undefined) line += `,"pipeline":${JSON.stringify(action.pipeline)}`;
+  if (action.op === "update") line += `,"retry_on_conflict":${String(UPDATE_RETRIES_ON_CONFLICT)}`;
+  return `${line}}}`;
 }
 
 /**
@@ -103,7 +114,7 @@ export function estimateActionBytes(action: BulkAction, line: string = actionLin
 /**
  * The NDJSON body of one bulk request, items in the order given (the response lists
  * results in the same order). Every line ends with "\n", including the last, as the
- * bulk API requires. `delete` has no source line. Check `invalidAction` first.
+ * bulk API requires. `delete` has no source line; `update`'s is the `{"doc":...}` body. Check `invalidAction` first.
  *
  * Built as one Buffer of the exact size: sources are copied once, as bytes, and the
  * transport sends the Buffer as is (a string body would be flattened, measured and

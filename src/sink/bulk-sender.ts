@@ -88,6 +88,8 @@ type RejectedOutcome = Extract<ItemOutcome, { kind: "rejected" }>;
 /** A bulk response's documents sorted by what to do next with them. */
 interface SortedOutcomes {
   readonly indexed: PendingDocument[];
+  /** Kept by Elasticsearch in a data stream's failure store: settled, not indexed. */
+  readonly failureStored: PendingDocument[];
   readonly retry: PendingDocument[];
   readonly rejected: [PendingDocument, RejectedOutcome][];
   /** Retried documents per reason. */
@@ -101,12 +103,14 @@ interface SortedOutcomes {
 
 function sortOutcomes(documents: readonly PendingDocument[], outcomes: readonly ItemOutcome[]): SortedOutcomes {
   const sorted: SortedOutcomes = {
-    indexed: [], retry: [], rejected: [], retryReasons: new Map(), blocked: new Map(), sample: undefined, blockedSample: undefined,
+    indexed: [], failureStored: [], retry: [], rejected: [], retryReasons: new Map(), blocked: new Map(), sample: undefined, blockedSample: undefined,
   };
   documents.forEach((document, i) => {
     const outcome = outcomes[i];
     if (outcome === undefined || outcome.kind === "indexed") {
       sorted.indexed.push(document);
+    } else if (outcome.kind === "failure_stored") {
+      sorted.failureStored.push(document);
     } else if (outcome.kind === "retry") {
       sorted.retry.push(document);
       sorted.retryReasons.set(outcome.reason, (sorted.retryReasons.get(outcome.reason) ?? 0) + 1);
@@ -232,7 +236,8 @@ class BulkSender {
     const outcome: BulkOutcome = retry.length > 0 ? "retry" : rejected.length > 0 ? "partial" : "success";
     this.#observer.bulkCompleted({ outcome, durationMs: facts.durationMs, documents: pending.length, bytes: facts.bytes });
 
-    this.#settleAsIndexed(indexed, round);
+    this.#settleAsWritten(indexed, "indexed", round);
+    this.#settleAsWritten(sorted.failureStored, "failure_stored", round);
     const interrupt = await this.#rejectAll(
       rejected.map(([document, item]) => [document, { status: item.status, errorType: item.errorType, reason: item.detail }]),
       round,
@@ -266,7 +271,8 @@ class BulkSender {
     );
   }
 
-  #settleAsIndexed(documents: readonly PendingDocument[], round: Round): void {
+  /** Documents Elasticsearch took: indexed, or kept in a data stream's failure store. */
+  #settleAsWritten(documents: readonly PendingDocument[], outcome: "indexed" | "failure_stored", round: Round): void {
     if (documents.length === 0) return;
     const byIndex = new Map<string, number>();
     const byTopic = new Map<string, number>();
@@ -278,8 +284,9 @@ class BulkSender {
       round.unsettled--;
       document.ack();
     }
-    this.#observer.documentsIndexed(documents.length, byIndex);
-    for (const [topic, count] of byTopic) this.#observer.recordsSettled(topic, "indexed", count);
+    if (outcome === "indexed") this.#observer.documentsIndexed(documents.length, byIndex);
+    else this.#observer.documentsFailureStored(documents.length, byIndex);
+    for (const [topic, count] of byTopic) this.#observer.recordsSettled(topic, outcome, count);
   }
 
   #applyVerdict(document: PendingDocument, verdict: FailureVerdict, round: Round): Interrupt | undefined {

@@ -8,6 +8,7 @@ import { AdaptiveConcurrency } from "./adaptive-concurrency.ts";
 import { Batcher, type BatcherOptions } from "./batcher.ts";
 import { createBulkFunction, type BulkFunction } from "./bulk-client.ts";
 import { actionLine, estimateActionBytes } from "./bulk-request.ts";
+import { KeySequencer } from "./key-sequencer.ts";
 import { createBulkSender, type BulkSend } from "./bulk-sender.ts";
 import { createFailurePolicy, type FailurePolicy, type FailurePolicyName } from "./failure-policy.ts";
 import { noopLogger, noopObserver, type SinkLogger, type SinkObserver } from "./observer.ts";
@@ -60,6 +61,11 @@ export interface BulkWorkersOptions extends BatcherOptions, RetryPolicyOptions {
   readonly requestTimeoutMs?: number;
   /** Bytes of a rejected record's value shown in logs (default 256). */
   readonly excerptBytes?: number;
+  /**
+   * Query parameters of every bulk request, used when `client` is a Client; one the
+   * server does not know (an older version) is dropped with a warning.
+   */
+  readonly bulkParameters?: Readonly<Record<string, string>>;
 }
 
 export interface StartBulkWorkersParams {
@@ -138,7 +144,13 @@ function createRequestQueue(params: StartBulkWorkersParams, observer: SinkObserv
   const { options } = params;
   const rawBulk = isBulkFunction(params.client)
     ? params.client
-    : createBulkFunction(params.client, { requestTimeoutMs: options.requestTimeoutMs });
+    : createBulkFunction(params.client, {
+        requestTimeoutMs: options.requestTimeoutMs,
+        parameters: options.bulkParameters ?? {},
+        onParameterUnsupported: (name) => {
+          logger.warn({ parameter: name }, `Elasticsearch does not know the bulk parameter ${name} (a version before it was added): sending bulk requests without it`);
+        },
+      });
   const controller = options.adaptiveConcurrency === false ? undefined : new AdaptiveConcurrency({ max: options.workers });
   const requests = new PQueue({ concurrency: controller?.limit ?? options.workers });
   observer.concurrencyLimit(requests.concurrency);
@@ -194,6 +206,10 @@ class BulkWorkerPool implements BulkWorkers {
   #inFlight = 0;
   /** Wakes the loop when the last request in flight ends: a lingering batch may then go. */
   readonly #pipeIdle = new Wakeup();
+  /** Wakes the loop when a write that waited for its key joined the batcher outside the loop. */
+  readonly #batched = new Wakeup();
+  /** Ordered writes (updates): one in flight per document. */
+  readonly #sequencer = new KeySequencer<PendingDocument>();
   readonly #loopDone: Promise<void>;
   #stopping: Promise<void> | undefined;
 
@@ -325,8 +341,34 @@ class BulkWorkerPool implements BulkWorkers {
     }
     // Serialized once here: the batcher's size and every (re)sent body reuse it.
     const line = actionLine(result.action);
-    const document: PendingDocument = { action: result.action, origin: item.record, ack, actionLine: line };
-    for (const batch of this.#batcher.add(document, estimateActionBytes(result.action, line), at)) this.#dispatch(batch);
+    const { action } = result;
+    if (action.orderedByKey === true && action.id !== undefined) {
+      const key = `${action.index}\u0000${action.id}`;
+      const document: PendingDocument = { action, origin: item.record, ack: this.#releasingKey(key, ack), actionLine: line };
+      if (this.#sequencer.admit(key, document)) this.#batch(document, at);
+      return;
+    }
+    this.#batch({ action, origin: item.record, ack, actionLine: line }, at);
+  }
+
+  #batch(document: PendingDocument, at: number): void {
+    for (const batch of this.#batcher.add(document, estimateActionBytes(document.action, document.actionLine), at)) this.#dispatch(batch);
+  }
+
+  /** The ack of an ordered write: it also lets the next write of its document go. */
+  #releasingKey(key: string, ack: Ack): Ack {
+    let released = false;
+    return () => {
+      ack();
+      if (released) return;
+      released = true;
+      const next = this.#sequencer.release(key);
+      if (next === undefined || this.#failed) return;
+      this.#batch(next, performance.now());
+      // Stopping: the loop no longer runs, so the batch goes now (the drain waits for it).
+      if (this.#intake.signal.aborted) this.#dispatch(this.#batcher.flush());
+      else this.#batched.wake();
+    };
   }
 
   /**
@@ -359,7 +401,7 @@ class BulkWorkerPool implements BulkWorkers {
       if (this.#queue.waiting === 0 && this.#resumed.length === 0) {
         const due = this.#lingerFor(this.#batcher.msUntilDue(performance.now()));
         if (due === 0) this.#dispatch(this.#batcher.flush());
-        else await Promise.race([this.#queue.waitForItems(due ?? IDLE_WAIT_MS, intake), this.#pipeIdle.wait(), this.#resumedWake.wait()]);
+        else await Promise.race([this.#queue.waitForItems(due ?? IDLE_WAIT_MS, intake), this.#pipeIdle.wait(), this.#batched.wait(), this.#resumedWake.wait()]);
         continue;
       }
       const taken = this.#take();

@@ -118,8 +118,10 @@ function glob(template: string, topic: string | undefined): string {
 export interface RoutingForPatterns {
   /** index.prefix + index.template. */
   readonly template: string;
-  /** Topic -> index.prefix + its mapped template. */
+  /** Topic -> index.prefix + its own template (index.topicMap, topicSettings). */
   readonly topicMap: Readonly<Record<string, string>>;
+  /** index.prefix + the templates of topicSettings' /regex/ entries: for topics not known by name. */
+  readonly patternTemplates?: readonly string[];
   /** Explicit topics (kafka.topics). */
   readonly topics: readonly string[];
   /** Whether topics also come from a pattern (kafka.topicPattern): names not known yet. */
@@ -136,10 +138,11 @@ export function derivePatterns(r: RoutingForPatterns): string[] | string {
   const patterns = new Set<string>();
   for (const topic of r.topics) patterns.add(glob(r.topicMap[topic] ?? r.template, topic));
   for (const [topic, template] of Object.entries(r.topicMap)) patterns.add(glob(template, topic));
-  if (r.topicPattern) {
-    const wide = glob(r.template, undefined);
+  const wideTemplates = [...(r.topicPattern ? [r.template] : []), ...(r.patternTemplates ?? [])];
+  for (const template of wideTemplates) {
+    const wide = glob(template, undefined);
     if (/^[*.+_-]*$/.test(wide)) {
-      return `the index template ${JSON.stringify(r.template)} gives the pattern ${JSON.stringify(wide)} for topics of kafka.topicPattern, which would match every index: set indexTemplates.patterns`;
+      return `the index template ${JSON.stringify(template)} gives the pattern ${JSON.stringify(wide)} for topics not known by name (kafka.topicPattern, topicSettings patterns), which would match every index: set indexTemplates.patterns`;
     }
     patterns.add(wide);
   }

@@ -14,16 +14,19 @@ export type BulkOutcome = "success" | "partial" | "retry" | "failed";
  * `throttled` (429), `server_error` (5xx), `unavailable` (no answer: connection
  * refused, timeout, unreadable response, trouble in front of ES), `blocked` (an
  * operator must act: missing or closed index, write block, privileges, data-stream
- * op type; see `isOperatorError`).
+ * op type, missing ingest pipeline; see `isOperatorError`), `conflict` (an update met
+ * another writer's change of the document past its retries on conflict).
  */
-export type RetryReason = "throttled" | "server_error" | "unavailable" | "blocked";
+export type RetryReason = "throttled" | "server_error" | "unavailable" | "blocked" | "conflict";
 
 /**
  * How a consumed record was settled, for the per-topic reconciliation
- * consumed == indexed + dead_lettered + skipped (+ dropped, which only the `skip` failure
- * policy produces: a rejected record acknowledged without a copy anywhere).
+ * consumed == indexed + dead_lettered + skipped + failure_stored (+ dropped, which only
+ * the `skip` failure policy produces: a rejected record acknowledged without a copy
+ * anywhere). `failure_stored`: Elasticsearch kept the document in the data stream's
+ * failure store (a pipeline or mapping failure), neither indexed nor dead-lettered.
  */
-export type SettleOutcome = "indexed" | "dead_lettered" | "skipped" | "dropped";
+export type SettleOutcome = "indexed" | "dead_lettered" | "skipped" | "dropped" | "failure_stored";
 
 /** A record set aside for good: what the logs and the dead-letter destination show. */
 export interface RejectionEvent {
@@ -55,6 +58,10 @@ export interface SinkObserver {
   }): void;
   /** Documents settled as present in Elasticsearch, in total and per index. */
   documentsIndexed(count: number, byIndex: ReadonlyMap<string, number>): void;
+  /** Documents Elasticsearch kept in a data stream's failure store, per data stream written to. */
+  documentsFailureStored(count: number, byIndex: ReadonlyMap<string, number>): void;
+  /** A record took its index template's fallback (`{field:...|FALLBACK}`): why. */
+  indexFieldFallback(topic: string, reason: "missing" | "not_string" | "limit"): void;
   /** Documents that failed transiently and are being sent again. */
   documentsRetried(count: number, reason: RetryReason): void;
   /**
@@ -94,6 +101,8 @@ const ignore = (): void => undefined;
 export const noopObserver: SinkObserver = {
   bulkCompleted: ignore,
   documentsIndexed: ignore,
+  documentsFailureStored: ignore,
+  indexFieldFallback: ignore,
   documentsRetried: ignore,
   operatorActionNeeded: ignore,
   documentRejected: ignore,

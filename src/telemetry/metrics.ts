@@ -104,13 +104,17 @@ export interface TransferMetrics {
   bulkCompleted(outcome: BulkOutcome, durationSeconds: number, documents: number, bytes: number): void;
   /** Documents Elasticsearch acknowledged, per target index (at most 100 index names, then `other`). */
   recordsIndexed(index: string, count: number): void;
+  /** Documents Elasticsearch kept in a data stream's failure store instead of indexing them, per data stream. */
+  recordsFailureStored(index: string, count: number): void;
+  /** Records routed to their index template's fallback (`{field:...}` missing, not a string, or past index.maxFieldValues). */
+  indexFieldFallbacks(topic: string, reason: string, count: number): void;
   recordsRetried(reason: string, count: number): void;
   /** Documents held for an operator (missing or closed index, block, privileges), by error type. */
   operatorErrors(errorType: string, count: number): void;
   recordsRejected(errorType: string, count: number): void;
   recordsDeadLettered(reason: string, count: number): void;
   /**
-   * Records of `topic` settled with `outcome` (indexed, dead_lettered, skipped, dropped):
+   * Records of `topic` settled with `outcome` (indexed, dead_lettered, skipped, dropped, failure_stored):
    * per topic, consumed == the sum over outcomes once nothing is in flight.
    */
   recordsSettled(topic: string, outcome: string, count: number): void;
@@ -255,18 +259,37 @@ function groupMetrics(d: Declare): GroupMetrics {
 
 type OutcomeMetrics = Pick<
   TransferMetrics,
-  "recordsSkipped" | "recordsIndexed" | "recordsRetried" | "operatorErrors" | "recordsRejected" | "recordsDeadLettered" | "recordsSettled" | "deadLetterWriteFailed"
+  | "recordsSkipped"
+  | "recordsIndexed"
+  | "recordsFailureStored"
+  | "indexFieldFallbacks"
+  | "recordsRetried"
+  | "operatorErrors"
+  | "recordsRejected"
+  | "recordsDeadLettered"
+  | "recordsSettled"
+  | "deadLetterWriteFailed"
 >;
 
 /** What became of the records: indexed, retried, rejected, dead-lettered, skipped, held. Free-text labels are bounded. */
 function outcomeMetrics(d: Declare): OutcomeMetrics {
   const indexed = d.counter("records_indexed_total", "Records Elasticsearch acknowledged, by target index.", ["index"]);
+  const failureStored = d.counter(
+    "records_failure_stored_total",
+    "Records Elasticsearch did not index but kept in the data stream's failure store (an ingest pipeline or mapping failure), by data stream: neither indexed nor dead-lettered.",
+    ["index"],
+  );
+  const fieldFallbacks = d.counter(
+    "index_field_fallbacks_total",
+    "Records routed to their index template's fallback instead of by {field:...}: reason missing, not_string or limit (a new value past index.maxFieldValues).",
+    ["topic", "reason"],
+  );
   const retried = d.counter("records_retried_total", "Records sent again after a transient failure (429, 5xx, timeout).", ["reason"]);
   const skipped = d.counter("records_skipped_total", "Records acknowledged without being indexed (tombstone, rejected, undecodable).", ["reason"]);
   const deadLettered = d.counter("records_dead_lettered_total", "Records written to the dead-letter topic (and acknowledged by Kafka), by error type.", ["reason"]);
   const settled = d.counter(
     "records_settled_total",
-    "Records settled per source topic and outcome (indexed, dead_lettered, skipped, dropped): with nothing in flight, records_consumed_total equals their sum.",
+    "Records settled per source topic and outcome (indexed, dead_lettered, skipped, dropped, failure_stored): with nothing in flight, records_consumed_total equals their sum.",
     ["topic", "outcome"],
   );
   const deadLetterFailures = d.counter("dead_letter_write_failures_total", "Failed writes to the dead-letter topic; each one holds its record (and partition) until a retry succeeds.");
@@ -286,6 +309,10 @@ function outcomeMetrics(d: Declare): OutcomeMetrics {
   return {
     recordsSkipped: countBy(skipped, "reason", reasons),
     recordsIndexed: countBy(indexed, "index", indices),
+    recordsFailureStored: countBy(failureStored, "index", indices),
+    indexFieldFallbacks(topic, reason, count) {
+      if (count > 0) fieldFallbacks.inc({ topic, reason }, count);
+    },
     recordsRetried: countBy(retried, "reason", reasons),
     operatorErrors: countBy(operatorErrors, "error_type", errorTypes),
     recordsRejected: countBy(rejected, "error_type", errorTypes),

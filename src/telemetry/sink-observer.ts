@@ -16,6 +16,12 @@ export function metricsObserver(metrics: TransferMetrics): SinkObserver {
     documentsIndexed(_count, byIndex) {
       for (const [index, count] of byIndex) metrics.recordsIndexed(index, count);
     },
+    documentsFailureStored(_count, byIndex) {
+      for (const [index, count] of byIndex) metrics.recordsFailureStored(index, count);
+    },
+    indexFieldFallback(topic, reason) {
+      metrics.indexFieldFallbacks(topic, reason, 1);
+    },
     documentsRetried(count, reason) {
       metrics.recordsRetried(reason, count);
     },

@@ -11,7 +11,7 @@ import { createDecoder, type DecoderOptions } from "../../src/pipeline/decoder.t
 import type { KafkaRecord } from "../../src/pipeline/record.ts";
 import { createRouter } from "../../src/pipeline/router.ts";
 import { compileSchema } from "../../src/pipeline/schemas/compile.ts";
-import { fixedFormats, type RecordFormat } from "../../src/pipeline/schemas/record-format.ts";
+import type { RecordFormat } from "../../src/pipeline/schemas/record-format.ts";
 import type { SchemaReader, SchemaType } from "../../src/pipeline/schemas/schema-reader.ts";
 import { frameHeader, messageIndexBytes } from "../../src/pipeline/schemas/wire-format.ts";
 import { avroValue, BENCH_AVRO_SCHEMA } from "./avro.ts";
@@ -94,9 +94,10 @@ function cpuMicros(): number {
 }
 
 /** The decoder's format options for `format`, with the bench's schemas compiled as the worker compiles them. */
-export function formatDecoderOptions(format: Format): Pick<DecoderOptions, "formats" | "schemas"> {
+export function formatDecoderOptions(format: Format): Pick<DecoderOptions, "settingsFor" | "schemas"> {
   const readers = new Map<number, SchemaReader>(Object.values(SCHEMAS).map((s) => [s.id, compileSchema({ schemaType: s.type, schema: s.text, references: [] }, s.id)]));
-  return { formats: fixedFormats({ value: format, key: "json" }), schemas: { reader: (id) => readers.get(id) } };
+  const settings = { valueFormat: format, keyFormat: "json", indexTemplate: "{topic}", pipeline: "", idStrategy: "coordinates", opType: "index" } as const;
+  return { settingsFor: () => settings, schemas: { reader: (id) => readers.get(id) } };
 }
 
 /** CPU µs per record of `decoder.decode` (the document built, serialized) in each format. */

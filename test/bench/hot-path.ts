@@ -10,7 +10,9 @@
  * Then the decode cost per value format (test/bench/format-cost.ts): the same event as
  * json, Avro, Protobuf and JSON Schema through the worker's decoder.
  *
- * Environment: BENCH_RECORDS (200000), BENCH_VARIANTS (json,text), BENCH_RECORD_BYTES (1024), BENCH_HOT_ROUNDS (5).
+ * Environment: BENCH_RECORDS (200000), BENCH_VARIANTS (json,text), BENCH_RECORD_BYTES (1024), BENCH_HOT_ROUNDS (5),
+ * BENCH_HOT_TEMPLATE (the index template, default "{topic}"; e.g. "logs-{field:service.name}-{yyyy.MM.dd}"
+ * for the cost of routing by a document field).
  */
 import type { KafkaMessage } from "kafkajs";
 import { createDecoder } from "../../src/pipeline/decoder.ts";
@@ -52,13 +54,15 @@ function messages(variant: Variant, count: number, recordBytes: number): KafkaMe
   });
 }
 
+const TEMPLATE = process.env.BENCH_HOT_TEMPLATE ?? "{topic}";
+
 /** One pass over `msgs`; adds the CPU µs of each stage to `spent`. */
 function pass(msgs: readonly KafkaMessage[], spent: Record<Stage, number>, variant: Variant): void {
   const checkpointer = new Checkpointer();
   checkpointer.assign([{ topic: TOPIC, partition: 0 }]);
   checkpointer.seedPosition(TOPIC, 0, "0");
   const queue = new BoundedQueue<QueuedRecord>({ maxRecords: 1e9, maxBytes: 1e15, lowWatermarkRatio: 0.5 }, (item) => item.record.size);
-  const decoder = createDecoder({ router: createRouter({ template: "{topic}" }), ...(variant === "avro" ? formatDecoderOptions("avro") : {}) });
+  const decoder = createDecoder({ router: createRouter({ template: TEMPLATE }), ...(variant === "avro" ? formatDecoderOptions("avro") : {}) });
   const metrics = createMetrics({ defaultMetrics: false });
   metrics.setPendingRecords(TOPIC, 0, 0);
   const batcher = new Batcher<PendingDocument>({ maxDocuments: 2000, maxBytes: 5 * 2 ** 20, lingerMs: 100 });
@@ -117,7 +121,7 @@ function main(): void {
     const total = STAGES.reduce((a, s) => a + per(spent[s]), 0);
     lines.push(`| ${variant} | ${STAGES.map((s) => per(spent[s]).toFixed(2)).join(" | ")} | ${total.toFixed(2)} | ${(total / 10).toFixed(3)} |`);
   }
-  process.stdout.write(`hot path, CPU µs per record (${String(settings.records)} records x ${String(rounds)} rounds, ${String(settings.recordBytes)} B):\n${lines.join("\n")}\n`);
+  process.stdout.write(`hot path, CPU µs per record (${String(settings.records)} records x ${String(rounds)} rounds, ${String(settings.recordBytes)} B, template ${TEMPLATE}):\n${lines.join("\n")}\n`);
   const formats = formatCosts(20_000, settings.recordBytes, rounds);
   process.stdout.write(`\ndecode cost per value format (the same event as json, Avro, Protobuf, JSON Schema; CPU µs per record, best of ${String(rounds)}):\n${formatCostTable(formats)}\n`);
 }

@@ -13,7 +13,7 @@
 #             a super user (the broker's own requests and the tests' set-up use it)
 # Elasticsearch 8.x with security on: TLS on HTTP and transport (PEM settings), file-realm
 # users (bin/elasticsearch-users) with roles from roles.yml, a PKI realm, API keys (with the
-# test-only analysis plugin in es-analysis-plugin/, built here with javac and cached).
+# test-only analysis plugin in es-analysis-plugin/, built by services.sh with javac and cached).
 #
 # Certificates (openssl) and random passwords are made per run in the run dir, never
 # committed. `env` prints them as KEY=VALUE lines for the tests. Only 127.0.0.1.
@@ -36,12 +36,13 @@ export ES_HEAP="${ES_HEAP:-512m}"
 export ES_SECURITY_ENABLED=true
 # the secured suites need no schema registry
 export KES_WITH_REGISTRY=0
+# The node runs with the test-only analysis plugin (built and installed by services.sh).
+export ES_TEST_PLUGINS=es-analysis-plugin
 # shellcheck source=services.sh
 source "$SECURED_DIR/services.sh"
 
 CERTS="$KES_RUN_DIR/certs"
 SECRETS="$KES_RUN_DIR/secrets.env"
-PLUGIN_NAME=kes-test-analysis
 
 slog() { printf '%s\n' "secured.sh: $*" >&2; }
 
@@ -148,26 +149,6 @@ EOF
 es_url() { echo "https://$HOST:$ES_PORT"; }
 es_curl() { curl -s --cacert "$CERTS/ca.pem" -u "admin:$(secret ES_ADMIN_PASSWORD)" "$@"; }
 
-# the test-only analysis plugin, compiled against this distribution's own jars (cached)
-ensure_plugin() {
-  local out="$KES_CACHE_DIR/$PLUGIN_NAME-$ES_VERSION" src="$SECURED_DIR/es-analysis-plugin"
-  local stamp; stamp="$(cat "$src"/src/kes/testanalysis/*.java | sha256sum | cut -c1-16)"
-  if [[ "$(cat "$out/.complete" 2>/dev/null)" != "$stamp" ]]; then
-    slog "building the test analysis plugin for Elasticsearch $ES_VERSION"
-    local tmp="$out.tmp.$$" jdk
-    jdk="$(es_java_home)"
-    rm -rf "$tmp"; mkdir -p "$tmp/classes"
-    "$jdk/bin/javac" --release 17 -nowarn -cp "$ES_HOME/lib/*" -d "$tmp/classes" "$src"/src/kes/testanalysis/*.java \
-      || { rm -rf "$tmp"; die "could not compile the test analysis plugin"; }
-    "$jdk/bin/jar" --create --file "$tmp/$PLUGIN_NAME.jar" -C "$tmp/classes" . || die "jar failed"
-    rm -rf "$tmp/classes"
-    sed -e "s/@ES_VERSION@/$ES_VERSION/" "$src/plugin-descriptor.properties" >"$tmp/plugin-descriptor.properties"
-    echo "$stamp" >"$tmp/.complete"
-    rm -rf "$out"; mv "$tmp" "$out"
-  fi
-  PLUGIN_BUILD="$out"
-}
-
 es_write_config() {
   local conf="$ERUN/config"
   rm -rf "$conf"; mkdir -p "$ERUN/logs"; cp -R "$ES_HOME/config" "$conf"
@@ -218,27 +199,6 @@ EOF
   done
 }
 
-# Plugins are read from ES_HOME/plugins, and the cached distribution is shared with the
-# plain pair (and other checkouts): the secured node runs from its own copy of it, made
-# of hard links (no extra space), whose plugins/ holds the test plugin.
-use_secured_home() {
-  local home="$ES_HOME-secured" stamp
-  stamp="$(cat "$PLUGIN_BUILD/.complete")"
-  if [[ "$(cat "$home/.plugin" 2>/dev/null)" != "$stamp" ]]; then
-    fetch_lock
-    local tmp="$home.tmp.$$"
-    rm -rf "$tmp"
-    cp -al "$ES_HOME" "$tmp" 2>/dev/null || cp -R "$ES_HOME" "$tmp"
-    rm -rf "$tmp/plugins"; mkdir -p "$tmp/plugins"
-    cp -R "$PLUGIN_BUILD" "$tmp/plugins/$PLUGIN_NAME"
-    chmod -R a+rX "$tmp/plugins"
-    echo "$stamp" >"$tmp/.plugin"
-    rm -rf "$home"; mv "$tmp" "$home"
-    fetch_unlock
-  fi
-  ES_HOME="$home"
-}
-
 # ---------------------------------------------------------------- commands
 sec_env() {
   cat <<EOF
@@ -257,8 +217,7 @@ sec_up() {
   state_lock
   ensure_kafka_dist
   ensure_es_dist
-  ensure_plugin
-  use_secured_home
+  use_test_plugins
   kafka_preflight
   es_preflight
   make_secrets

@@ -26,11 +26,14 @@ KES_START_TIMEOUT="${KES_START_TIMEOUT:-180}"   # seconds, per server
 KES_STOP_TIMEOUT="${KES_STOP_TIMEOUT:-30}"      # seconds before SIGKILL
 KES_MAVEN_REPO="${KES_MAVEN_REPO:-}"             # optional -Dmaven.repo.local
 KES_WITH_REGISTRY="${KES_WITH_REGISTRY:-1}"      # 0: up/down/status leave the schema registry out
+# test-only Elasticsearch plugins (directories beside this script) the node runs with
+ES_TEST_PLUGINS="${ES_TEST_PLUGINS-es-ingest-plugin}"
 MVN="${MVN:-mvn}"
 HOST=127.0.0.1
 
 KAFKA_HOME="$KES_CACHE_DIR/kafka-$KAFKA_VERSION"
 ES_HOME="$KES_CACHE_DIR/elasticsearch-$ES_VERSION"
+ES_DIST_HOME="$ES_HOME"
 KRUN="$KES_RUN_DIR/kafka"
 ERUN="$KES_RUN_DIR/es"
 ES_MAJOR="${ES_VERSION%%.*}"
@@ -168,11 +171,11 @@ ensure_kafka_dist() {
 }
 
 ensure_es_dist() {
-  [[ -f "$ES_HOME/.complete" ]] && return 0
+  [[ -f "$ES_DIST_HOME/.complete" ]] && return 0
   fetch_lock
-  if [[ ! -f "$ES_HOME/.complete" ]]; then
+  if [[ ! -f "$ES_DIST_HOME/.complete" ]]; then
     log "fetching Elasticsearch $ES_VERSION (integ-test-zip) from Maven Central ..."
-    local tmp="$ES_HOME.tmp.$$" zip
+    local tmp="$ES_DIST_HOME.tmp.$$" zip
     rm -rf "$tmp"; mkdir -p "$tmp/zip"
     mvn_run "$KES_CACHE_DIR/fetch-es-$ES_VERSION.log" dependency:copy \
         "-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
@@ -189,13 +192,72 @@ ensure_es_dist() {
         chmod -R a+rX "$tmp/x"; chmod a+x "$tmp"/x/*/bin/*
       fi
     ) || { rm -rf "$tmp"; die "could not unpack $zip"; }
-    rm -rf "$ES_HOME"
-    mv "$tmp/x/elasticsearch-$ES_VERSION" "$ES_HOME"
+    rm -rf "$ES_DIST_HOME"
+    mv "$tmp/x/elasticsearch-$ES_VERSION" "$ES_DIST_HOME"
     rm -rf "$tmp"
-    chmod -R a+rX "$ES_HOME"
-    echo "$ES_VERSION" >"$ES_HOME/.complete"
+    chmod -R a+rX "$ES_DIST_HOME"
+    echo "$ES_VERSION" >"$ES_DIST_HOME/.complete"
   fi
   fetch_unlock
+}
+
+# ---------------------------------------------------------------- test plugins
+# build_es_plugin DIR: compiles the test-only plugin in DIR (a plugin-descriptor.properties,
+# Java sources: src/ for every version, src/es<major>/ only for that major, and the files
+# of resources/ put into the jar as they are) against
+# this distribution's own jars, once per source change (cached); prints where it is.
+build_es_plugin() {
+  local src="$1" name stamp out
+  name="$(sed -n 's/^name=//p' "$src/plugin-descriptor.properties")"
+  [[ -n "$name" ]] || die "no name= in $src/plugin-descriptor.properties"
+  stamp="$(find "$src" -type f | sort | xargs cat | sha256sum | cut -c1-16)"
+  out="$KES_CACHE_DIR/$name-$ES_VERSION"
+  if [[ "$(cat "$out/.complete" 2>/dev/null)" != "$stamp" ]]; then
+    log "building the test plugin $name for Elasticsearch $ES_VERSION"
+    local tmp="$out.tmp.$$" jdk sources
+    jdk="$(es_java_home)"
+    mapfile -t sources < <(find "$src/src" -name '*.java' \( -path "$src/src/es$ES_MAJOR/*" -o ! -path "$src/src/es[0-9]*" \) | sort)
+    rm -rf "$tmp"; mkdir -p "$tmp/classes"
+    "$jdk/bin/javac" --release 17 -nowarn -cp "$ES_DIST_HOME/lib/*" -d "$tmp/classes" "${sources[@]}" \
+      || { rm -rf "$tmp"; die "could not compile the test plugin $name"; }
+    [[ -d "$src/resources" ]] && cp -R "$src/resources/." "$tmp/classes/"
+    "$jdk/bin/jar" --create --file "$tmp/$name.jar" -C "$tmp/classes" . || { rm -rf "$tmp"; die "jar failed for $name"; }
+    rm -rf "$tmp/classes"
+    sed -e "s/@ES_VERSION@/$ES_VERSION/" "$src/plugin-descriptor.properties" >"$tmp/plugin-descriptor.properties"
+    echo "$stamp" >"$tmp/.complete"
+    rm -rf "$out"; mv "$tmp" "$out"
+  fi
+  echo "$out"
+}
+
+# Plugins are read from ES_HOME/plugins, and the cached distribution is shared by every
+# run dir and checkout: the node runs from a copy of it made of hard links (no extra
+# space) whose plugins/ holds the ES_TEST_PLUGINS, rebuilt when a plugin changes.
+use_test_plugins() {
+  [[ -n "$ES_TEST_PLUGINS" && "$ES_HOME" == "$ES_DIST_HOME" ]] || return 0
+  ensure_es_dist
+  fetch_lock
+  local builds=() dir names=() stamp home
+  local built
+  for dir in $ES_TEST_PLUGINS; do
+    built="$(build_es_plugin "$INFRA_DIR/$dir")" || exit 1
+    builds+=("$built")
+  done
+  for dir in "${builds[@]}"; do names+=("$(basename "$dir" "-$ES_VERSION")"); done
+  stamp="$(for dir in "${builds[@]}"; do cat "$dir/.complete"; done | sha256sum | cut -c1-16)"
+  home="$ES_DIST_HOME-with-$(IFS=+; echo "${names[*]}")"
+  if [[ "$(cat "$home/.plugins" 2>/dev/null)" != "$stamp" ]]; then
+    local tmp="$home.tmp.$$"
+    rm -rf "$tmp"
+    cp -al "$ES_DIST_HOME" "$tmp" 2>/dev/null || cp -R "$ES_DIST_HOME" "$tmp"
+    rm -rf "$tmp/plugins"; mkdir -p "$tmp/plugins"
+    for dir in "${builds[@]}"; do cp -R "$dir" "$tmp/plugins/$(basename "$dir" "-$ES_VERSION")"; done
+    chmod -R a+rX "$tmp/plugins"
+    echo "$stamp" >"$tmp/.plugins"
+    rm -rf "$home"; mv "$tmp" "$home"
+  fi
+  fetch_unlock
+  ES_HOME="$home"
 }
 
 # ---------------------------------------------------------------- Kafka
@@ -564,6 +626,7 @@ cmd_up() {
   ensure_kafka_dist
   ensure_es_dist
   if ((KES_WITH_REGISTRY)); then ensure_registry_dist; fi
+  use_test_plugins
   kafka_preflight
   es_preflight
   if ((KES_WITH_REGISTRY)); then registry_preflight; fi
@@ -629,10 +692,10 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  env) echo "KAFKA_BROKERS=$HOST:$KAFKA_PORT"; echo "ES_URL=$(es_url)"; echo "SCHEMA_REGISTRY_URL=$(registry_url)" ;;
-  fetch) ensure_kafka_dist; ensure_es_dist; ensure_registry_dist; echo "kafka: $KAFKA_HOME"; echo "elasticsearch: $ES_HOME"; echo "schema registry: $REGISTRY_HOME" ;;
+env) echo "KAFKA_BROKERS=$HOST:$KAFKA_PORT"; echo "ES_URL=$(es_url)"; echo "SCHEMA_REGISTRY_URL=$(registry_url)" ;;
+  fetch) ensure_kafka_dist; ensure_es_dist; use_test_plugins; ensure_registry_dist; echo "kafka: $KAFKA_HOME"; echo "elasticsearch: $ES_HOME"; echo "schema registry: $REGISTRY_HOME" ;;
   es-stop) state_lock; es_stop; echo "elasticsearch: stopped" ;;
-  es-start) state_lock; es_start; es_describe ;;
+  es-start) state_lock; use_test_plugins; es_start; es_describe ;;
   es-pid) es_pid ;;
   kafka-stop) state_lock; kafka_stop; echo "kafka: stopped" ;;
   kafka-start) state_lock; kafka_launch; kafka_wait; kafka_describe ;;

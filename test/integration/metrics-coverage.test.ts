@@ -23,6 +23,8 @@ const EVENT_ONLY = new Set([
   "kafka_es_transfer_errors_total",
   "kafka_es_transfer_operator_errors_total",
   "kafka_es_transfer_records_lost_to_retention_total",
+  "kafka_es_transfer_records_failure_stored_total",
+  "kafka_es_transfer_index_field_fallbacks_total",
 ]);
 
 describe("metrics coverage", () => {

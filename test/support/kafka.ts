@@ -182,3 +182,12 @@ export async function produceOverTime(topic: string, count: number, durationMs: 
     await producer.disconnect();
   }
 }
+
+/** Asserts that the group committed nothing past the first record of `topic` on any partition (records held there). */
+export async function assertHeldAtStart(groupId: string, topic: string): Promise<void> {
+  await withAdmin(async (admin) => {
+    for (const [partition, offset] of await committedOffsets(admin, groupId, topic)) {
+      if (offset > 0n) throw new Error(`${topic}[${String(partition)}] committed past held records (${String(offset)})`);
+    }
+  });
+}

@@ -1,6 +1,6 @@
 /**
- * How a record's key or value is encoded, per topic. The one list of format names: the
- * configuration (global keys, and per-topic sections) and the decoder take them from here.
+ * How a record's key or value is encoded, per topic (names from pipeline/value-format.ts,
+ * shared with the per-topic settings).
  *
  * - `json`: today's behaviour: a JSON object is indexed as it is, anything else is
  *   wrapped as text (base64 beside it when it is not UTF-8).
@@ -10,25 +10,29 @@
  * - `auto`: the wire format when the magic byte is there and the registry knows the id;
  *   `json` otherwise.
  */
-export const RECORD_FORMATS = ["json", "avro", "protobuf", "json-schema", "auto"] as const;
+import { VALUE_FORMATS, type ValueFormat } from "../value-format.ts";
 
-export type RecordFormat = (typeof RECORD_FORMATS)[number];
+/** The one list (pipeline/value-format.ts), under the name this folder uses. */
+export const RECORD_FORMATS = VALUE_FORMATS;
+
+export type RecordFormat = ValueFormat;
 
 /** The formats whose records are framed with a schema id and need the registry. */
 export type RegistryFormat = Exclude<RecordFormat, "json" | "auto">;
 
+/** A topic's formats: the same names as its TopicSettings, so a topic-settings lookup is a FormatLookup. */
 export interface TopicFormats {
-  readonly value: RecordFormat;
-  readonly key: RecordFormat;
+  readonly valueFormat: RecordFormat;
+  readonly keyFormat: RecordFormat;
 }
 
 /**
- * Topic -> formats. Built once in the composition root (global keys, later per-topic
- * overrides); called for every record, so implementations answer from a map or a constant.
+ * Topic -> formats. Built once in the composition root (the per-topic settings lookup);
+ * called for every record, so implementations answer from a map or a constant.
  */
 export type FormatLookup = (topic: string) => TopicFormats;
 
-export const JSON_FORMATS: TopicFormats = { value: "json", key: "json" };
+export const JSON_FORMATS: TopicFormats = { valueFormat: "json", keyFormat: "json" };
 
 /** Whether records in `format` may carry a schema id (and so need the registry). */
 export function usesRegistry(format: RecordFormat): boolean {

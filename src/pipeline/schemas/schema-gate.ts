@@ -122,11 +122,11 @@ export class SchemaGate<T> implements SchemaLookup {
   /** The first schema id `record` needs that is not loaded, or -1. */
   #missing(record: KafkaRecord): number {
     const formats = this.#options.formats(record.topic);
-    if (formats.value !== "json") {
-      const id = this.#missingFor(record.value, formats.value);
+    if (formats.valueFormat !== "json") {
+      const id = this.#missingFor(record.value, formats.valueFormat);
       if (id > 0) return id;
     }
-    if (formats.key !== "json") return this.#missingFor(record.key, formats.key);
+    if (formats.keyFormat !== "json") return this.#missingFor(record.key, formats.keyFormat);
     return -1;
   }
 

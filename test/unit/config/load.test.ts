@@ -280,3 +280,44 @@ describe("loadConfig: dead-letter topic and failure policy", () => {
     fails({ env: { ON_PERMANENT_ERROR: "later" } }, "bulk.onPermanentError");
   });
 });
+
+describe("loadConfig: per-topic settings, pipelines, upserts and field routing", () => {
+  test("a valid section loads as written, from a file or TOPIC_SETTINGS", () => {
+    const section = { orders: { opType: "update", idStrategy: "key", pipeline: "" }, "/logs-.*/": { indexTemplate: "logs-{field:service.name}-{yyyy.MM.dd}", pipeline: "logs" } };
+    assert.deepEqual(load({ files: [file({ topicSettings: section })] }).topicSettings, section);
+    assert.deepEqual(load({ env: { TOPIC_SETTINGS: JSON.stringify(section) } }).topicSettings, section);
+    const c = load({ env: { ES_PIPELINE: "enrich", INDEX_MAX_FIELD_VALUES: "20" } });
+    assert.equal(c.document.pipeline, "enrich");
+    assert.equal(c.index.maxFieldValues, 20);
+  });
+
+  test("topic names with dots are keys, not nesting (index.topicMap too)", () => {
+    assert.deepEqual(load({ env: { INDEX_TOPIC_MAP: '{"app.logs":"app-{yyyy.MM}"}' } }).index.topicMap, { "app.logs": "app-{yyyy.MM}" });
+    assert.deepEqual(load({ files: [file({ index: { topicMap: { "app.logs": "x" } } })] }).index.topicMap, { "app.logs": "x" });
+    assert.deepEqual(load({ files: [file({ topicSettings: { "app.logs": { pipeline: "a" } } })], env: { TOPIC_SETTINGS: '{"b.c":{"pipeline":"b"}}' } }).topicSettings, { "b.c": { pipeline: "b" } }, "the environment wins");
+  });
+
+  test("one line naming the topic key, the setting and the bad value; unknown settings refused", () => {
+    fails({ files: [file({ topicSettings: { orders: { opType: "upsert" } } })] }, 'topicSettings = {"orders":{...}}', '["orders"].opType = "upsert": must be one of "index", "create", "update"');
+    fails({ env: { TOPIC_SETTINGS: '{"orders":{"pipline":"p"}}' } }, '["orders"]: unknown setting "pipline"');
+    fails({ env: { TOPIC_SETTINGS: '{"orders":{"valueFormat":"xml"}}' } }, '["orders"].valueFormat = "xml": must be one of "json", "avro", "protobuf", "json-schema", "auto"');
+    fails({ env: { TOPIC_SETTINGS: '{"bad topic":{}}' } }, '["bad topic"]: the key is neither a Kafka topic name');
+    fails({ env: { TOPIC_SETTINGS: "not json" } }, "topicSettings", "must be a JSON object of topic name or /regex/");
+    fails({ env: { TOPIC_SETTINGS: '{"orders":{"indexTemplate":"Orders"}}' } }, '["orders"].indexTemplate = "Orders": uppercase "O"');
+    fails({ env: { ES_PIPELINE: " p" } }, 'document.pipeline = " p" (from ES_PIPELINE): must not start or end with spaces');
+  });
+
+  test("combinations that cannot work are refused, where they are set", () => {
+    fails({ env: { ES_OP_TYPE: "update" } }, 'document.opType = "update": needs document.idStrategy = "key"');
+    fails({ env: { ES_OP_TYPE: "update", DOC_ID_STRATEGY: "key", ES_PIPELINE: "p" } }, "Elasticsearch runs no ingest pipeline on updates");
+    fails({ env: { TOPIC_SETTINGS: '{"users":{"opType":"update"}}' } }, 'topicSettings["users"].opType = "update": needs topicSettings["users"].idStrategy = "key"');
+    fails({ env: { ES_PIPELINE: "p", TOPIC_SETTINGS: '{"users":{"opType":"update","idStrategy":"key"}}' } }, 'topicSettings["users"].opType = "update"', 'topicSettings["users"].pipeline = "p" would be ignored');
+    fails({ env: { INDEX_DATA_STREAM: "true", TOPIC_SETTINGS: '{"/a.*/":{"opType":"index"}}' } }, 'topicSettings["/a.*/"].opType = "index": indexTemplates.dataStream is on');
+    fails({ env: { TOPIC_SETTINGS: '{"orders":{"valueFormat":"avro"}}' } }, 'topicSettings["orders"].valueFormat = "avro": needs the schema registry; set schemaRegistry.url (SCHEMA_REGISTRY_URL)');
+    fails({ env: { INDEX_TOPIC_MAP: '{"orders":"o"}', TOPIC_SETTINGS: '{"orders":{"indexTemplate":"p"}}' } }, "both set an index template for the topic");
+    fails({ env: { DOC_TOMBSTONES: "delete", DOC_ID_STRATEGY: "key", INDEX_TEMPLATE: "{field:svc}" } }, 'index.template = "{field:svc}": routes by a document field');
+    // An exact topic inherits from its patterns: the pattern's update needs the exact entry's key ids.
+    assert.doesNotThrow(() => load({ env: { TOPIC_SETTINGS: '{"/u.*/":{"opType":"update","idStrategy":"key"},"users":{"pipeline":""}}' } }));
+    assert.doesNotThrow(() => load({ env: { ES_OP_TYPE: "update", DOC_ID_STRATEGY: "key", DOC_TOMBSTONES: "delete" } }));
+  });
+});

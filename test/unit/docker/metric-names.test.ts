@@ -117,6 +117,7 @@ describe("alerts.yml", () => {
     assert.deepEqual(metricNamesIn(noProgress), [
       "kafka_es_transfer_consumer_lag",
       "kafka_es_transfer_records_dead_lettered_total",
+      "kafka_es_transfer_records_failure_stored_total",
       "kafka_es_transfer_records_indexed_total",
       "kafka_es_transfer_records_skipped_total",
     ]);

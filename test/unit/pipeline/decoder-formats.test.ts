@@ -6,7 +6,8 @@ import { createDecoder, type DecodeResult, type DecoderOptions } from "../../../
 import { sourceBytes, type BulkAction } from "../../../src/pipeline/document.ts";
 import type { KafkaRecord } from "../../../src/pipeline/record.ts";
 import { createRouter } from "../../../src/pipeline/router.ts";
-import { fixedFormats, type RecordFormat } from "../../../src/pipeline/schemas/record-format.ts";
+import type { RecordFormat } from "../../../src/pipeline/schemas/record-format.ts";
+import type { IdStrategy, TopicSettings } from "../../../src/pipeline/topic-settings.ts";
 import type { SchemaReader } from "../../../src/pipeline/schemas/schema-reader.ts";
 import { frameHeader, FRAME_BYTES } from "../../../src/pipeline/schemas/wire-format.ts";
 
@@ -30,8 +31,13 @@ function record(value: Buffer | null, key: Buffer | null = null): KafkaRecord {
   return { topic: "orders", partition: 3, offset: "42", timestamp: TS, key, value, headers: {}, size: 1 };
 }
 
+function topicSettings(value: RecordFormat, key: RecordFormat, idStrategy: IdStrategy = "coordinates"): TopicSettings {
+  return { valueFormat: value, keyFormat: key, indexTemplate: "{topic}", pipeline: "", idStrategy, opType: "index" };
+}
+
 function decoder(value: RecordFormat, key: RecordFormat = "json", options: Partial<DecoderOptions> = {}) {
-  return createDecoder({ router: createRouter(), formats: fixedFormats({ value, key }), schemas: { reader: (id) => readers.get(id) }, ...options });
+  const settings = topicSettings(value, key, options.idStrategy);
+  return createDecoder({ router: createRouter(), settingsFor: () => settings, schemas: { reader: (id) => readers.get(id) }, ...options });
 }
 
 function action(result: DecodeResult): BulkAction {
@@ -82,7 +88,7 @@ describe("decoder with registry formats", () => {
     const byObject = d.decode(record(framed(1, [1]), framed(1, [5])));
     assert.equal(action(byObject).id, '{"n":5,"at":"x"}');
     assert.deepEqual((doc(byObject) as { kafka: { key: unknown } }).kafka.key, { n: 5, at: "x" });
-    const tombstone = action(createDecoder({ router: createRouter(), idStrategy: "key", tombstones: "delete", formats: fixedFormats({ value: "avro", key: "avro" }), schemas: { reader: (id) => readers.get(id) } }).decode(record(null, framed(3, "order-9"))));
+    const tombstone = action(createDecoder({ router: createRouter(), tombstones: "delete", settingsFor: () => topicSettings("avro", "avro", "key"), schemas: { reader: (id) => readers.get(id) } }).decode(record(null, framed(3, "order-9"))));
     assert.deepEqual([tombstone.op, tombstone.id], ["delete", "order-9"]);
     assert.equal(action(decoder("avro", "auto", { idStrategy: "key" }).decode(record(framed(1, [1]), Buffer.from("plain")))).id, "plain", "auto key without a frame: as today");
   });

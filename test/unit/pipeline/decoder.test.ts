@@ -5,6 +5,7 @@ import type { DecodeResult, DecoderOptions } from "../../../src/pipeline/decoder
 import { isSpliced, sourceBytes, type BulkAction } from "../../../src/pipeline/document.ts";
 import type { KafkaRecord } from "../../../src/pipeline/record.ts";
 import { createRouter } from "../../../src/pipeline/router.ts";
+import { createTopicSettingsLookup } from "../../../src/pipeline/topic-settings.ts";
 
 const TS = Date.parse("2024-03-05T12:34:56.789Z");
 const ISO = "2024-03-05T12:34:56.789Z";
@@ -333,5 +334,79 @@ describe("decoder: metadata", () => {
       kafka: { topic: 'we"ird', partition: 3, offset: 42, timestamp: ISO },
       message: "plain",
     });
+  });
+});
+
+describe("decoder: routing by a document field", () => {
+  const fallbacks: string[] = [];
+  const routed = (): ReturnType<typeof createDecoder> =>
+    createDecoder({ router: createRouter({ template: "logs-{field:service.name}", onFieldFallback: (_t, reason) => fallbacks.push(reason) }) });
+
+  test("reads the field from the JSON object the decoder scans", () => {
+    const d = routed();
+    assert.equal(action(d.decode(record('{"service":{"name":"Checkout"},"a":1}'))).index, "logs-checkout");
+    assert.equal(action(d.decode(record('{"service.name":"billing"}'))).index, "logs-billing");
+    assert.equal(action(d.decode(record('{"service":{"name":"esc\\u0061ped"}}'))).index, "logs-escaped");
+  });
+
+  test("a missing field, a non-string field and a text record take the fallback", () => {
+    fallbacks.length = 0;
+    const d = routed();
+    assert.equal(action(d.decode(record('{"a":1}'))).index, "logs-unknown");
+    assert.equal(action(d.decode(record('{"service":{"name":42}}'))).index, "logs-unknown");
+    assert.equal(action(d.decode(record("plain text line"))).index, "logs-unknown");
+    assert.equal(action(d.decode(record('{"broken":'))).index, "logs-unknown");
+    assert.deepEqual(fallbacks, ["missing", "not_string", "missing", "missing"]);
+  });
+
+  test("the document itself is unchanged", () => {
+    const text = '{"@timestamp":"t","service":{"name":"x"}}';
+    assert.equal(source(routed().decode(record(text))), text);
+  });
+});
+
+describe("decoder: per-topic settings, pipelines and updates", () => {
+  const settings = createTopicSettingsLookup(
+    { valueFormat: "json", keyFormat: "json", indexTemplate: "{topic}", pipeline: "enrich", idStrategy: "coordinates", opType: "index" },
+    { users: { idStrategy: "key", opType: "update" }, "/raw-.*/": { pipeline: "" } },
+  );
+  const d = createDecoder({ router: createRouter(), settingsFor: settings, tombstones: "delete" });
+
+  test("the global pipeline goes on every write; a topic can turn it off", () => {
+    assert.equal(action(d.decode(record('{"a":1}'))).pipeline, "enrich");
+    assert.equal(action(d.decode(record('{"a":1}', { topic: "raw-x" }))).pipeline, undefined);
+    assert.equal(action(createDecoder({ router: createRouter() }).decode(record('{"a":1}'))).pipeline, undefined);
+  });
+
+  test("update wraps the document in doc / doc_as_upsert, unversioned and ordered by key", () => {
+    const a = action(d.decode(record('{"a":1}', { topic: "users", key: Buffer.from("u1") })));
+    assert.equal(a.op, "update");
+    assert.equal(a.id, "u1");
+    assert.equal(a.version, undefined);
+    assert.equal(a.orderedByKey, true);
+    assert.equal(a.pipeline, undefined, "Elasticsearch runs no pipeline on updates");
+    assert.deepEqual(doc(d.decode(record('{"a":1}', { topic: "users", key: Buffer.from("u1") }))), { doc: { "@timestamp": ISO, a: 1 }, doc_as_upsert: true });
+    assert.deepEqual(doc(d.decode(record('{"@timestamp":"t"}', { topic: "users", key: Buffer.from("u1") }))), { doc: { "@timestamp": "t" }, doc_as_upsert: true });
+    assert.deepEqual(doc(d.decode(record("text\n", { topic: "users", key: Buffer.from("u1") }))), { doc: { "@timestamp": ISO, message: "text" }, doc_as_upsert: true });
+    assert.deepEqual(doc(d.decode(record(Buffer.from([0xff, 0x41]), { topic: "users", key: Buffer.from("u1") }))), {
+      doc: { "@timestamp": ISO, message: "\ufffdA", message_base64: "/0E=" },
+      doc_as_upsert: true,
+    });
+  });
+
+  test("a keyless update updates its coordinates id", () => {
+    assert.equal(action(d.decode(record('{"a":1}', { topic: "users" }))).id, "users-3-42");
+  });
+
+  test("a tombstone beside updates deletes unversioned, ordered by key; beside index writes, versioned", () => {
+    const del = action(d.decode(record(null, { topic: "users", key: Buffer.from("u1") })));
+    assert.deepEqual(del, { op: "delete", index: "users", id: "u1", orderedByKey: true, source: undefined });
+    const keyed = createDecoder({ router: createRouter(), idStrategy: "key", tombstones: "delete" });
+    assert.equal(action(keyed.decode(record(null, { key: Buffer.from("k") }))).version, "42");
+  });
+
+  test("a topic's per-topic value format decides how its records are read (an avro topic's JSON is not framed)", () => {
+    const avro = createDecoder({ router: createRouter(), settingsFor: () => ({ ...settings("x"), valueFormat: "avro" }) });
+    assert.throws(() => avro.decode(record('{"a":1}')), /^RecordDecodeError: value is not in the schema registry's wire format/);
   });
 });

@@ -231,3 +231,91 @@ describe("parseUtcOffset", () => {
     }
   });
 });
+
+describe("router: {field:...} templates", () => {
+  const template = "logs-{field:service.name}-{yyyy.MM.dd}";
+
+  test("routes by the field's string value, sanitized like a topic", () => {
+    const router = createRouter({ template });
+    assert.deepEqual(router.fieldPath("t"), ["service", "name"]);
+    assert.equal(router.route("t", T, "checkout"), "logs-checkout-2024.03.05");
+    assert.equal(router.route("t", T, "Check Out/EU"), "logs-check-out-eu-2024.03.05");
+    assert.equal(router.route("t", T, "a\u0000b\nc"), "logs-a-b-c-2024.03.05");
+    assert.equal(router.route("t", T, "Ünïcødé"), "logs-ünïcødé-2024.03.05");
+    assert.equal(createRouter({ template: "{topic}" }).fieldPath("t"), undefined);
+  });
+
+  test("a missing or non-string field takes the fallback, and the reason is reported", () => {
+    const reasons: string[] = [];
+    const router = createRouter({ template, onFieldFallback: (topic, reason) => reasons.push(`${topic}:${reason}`) });
+    assert.equal(router.route("t", T, undefined), "logs-unknown-2024.03.05");
+    assert.equal(router.route("t", T, null), "logs-unknown-2024.03.05");
+    assert.equal(router.route("t", T, ""), "logs-unknown-2024.03.05", "empty string");
+    assert.equal(router.route("t", T, ".."), "logs-unknown-2024.03.05", "nothing but dots");
+    assert.equal(router.route("t", T, "ok"), "logs-ok-2024.03.05");
+    assert.deepEqual(reasons, ["t:missing", "t:not_string", "t:not_string", "t:not_string"]);
+  });
+
+  test("the fallback is configurable in the template", () => {
+    const router = createRouter({ template: "logs-{field:tenant|shared}" });
+    assert.equal(router.route("t", T), "logs-shared");
+    assert.equal(router.route("t", T, "acme"), "logs-acme");
+  });
+
+  test("a field that starts the name loses its leading - _ + . and is cut to fit 255 bytes", () => {
+    const router = createRouter({ template: "{field:app}-{yyyy.MM}" });
+    assert.equal(router.route("t", T, "__private"), "private-2024.03");
+    assert.equal(router.route("t", T, "-+._x"), "x-2024.03");
+    const long = router.route("t", T, "é".repeat(300));
+    assert.ok(Buffer.byteLength(long) <= 255, String(Buffer.byteLength(long)));
+    assert.ok(long.endsWith("-2024.03"));
+    const both = createRouter({ template: "{topic}-{field:app}" }).route("a".repeat(249), T, "b".repeat(300));
+    assert.ok(Buffer.byteLength(both) <= 255);
+    assert.ok(both.startsWith("aaa") && both.endsWith("bbb"));
+  });
+
+  test("at most maxFieldValues distinct values get an index; later ones take the fallback, counted as limit", () => {
+    const reasons: string[] = [];
+    const router = createRouter({ template: "{topic}-{field:svc}", maxFieldValues: 2, onFieldFallback: (_t, reason) => reasons.push(reason) });
+    assert.equal(router.route("a", T, "one"), "a-one");
+    assert.equal(router.route("a", T, "ONE"), "a-one", "a case variant is the same index: no new slot");
+    assert.equal(router.route("b", T, "one"), "b-one", "another topic's index is another index");
+    assert.equal(router.route("a", T, "two"), "a-unknown");
+    assert.equal(router.route("a", T, "two"), "a-unknown", "still refused");
+    assert.equal(router.route("a", T, "one"), "a-one", "admitted values keep their index");
+    assert.equal(router.route("b", T, "one"), "b-one");
+    assert.deepEqual(reasons, ["limit", "limit"]);
+    assert.equal(createRouter({ template: "{field:svc}", maxFieldValues: 0 }).route("a", T, "x"), "unknown");
+  });
+
+  test("date buckets move per value", () => {
+    const router = createRouter({ template });
+    const midnight = at("2024-03-06T00:00:00.000Z");
+    assert.equal(router.route("t", midnight - 1, "a"), "logs-a-2024.03.05");
+    assert.equal(router.route("t", midnight, "b"), "logs-b-2024.03.06");
+    assert.equal(router.route("t", midnight, "a"), "logs-a-2024.03.06");
+    assert.equal(router.route("t", midnight - 1, undefined), "logs-unknown-2024.03.05");
+    assert.equal(router.route("t", midnight, undefined), "logs-unknown-2024.03.06");
+  });
+
+  test("templateFor gives each topic its template, the prefix still applies", () => {
+    const router = createRouter({ prefix: "k-", templateFor: (topic) => (topic === "orders" ? "orders-{field:region}" : "{topic}") });
+    assert.equal(router.route("orders", T, "EU"), "k-orders-eu");
+    assert.equal(router.route("other", T, "EU"), "k-other");
+    assert.deepEqual(router.fieldPath("orders"), ["region"]);
+    assert.equal(router.fieldPath("other"), undefined);
+  });
+
+  test("template validation of field groups", () => {
+    assert.equal(indexTemplateProblem("logs-{field:service.name}-{yyyy.MM.dd}"), undefined);
+    assert.equal(indexTemplateProblem("{field:service.name|no-service}"), undefined);
+    assert.match(String(indexTemplateProblem("{field:}")), /field name is empty/);
+    assert.match(String(indexTemplateProblem("{field:a..b}")), /must not start or end with "\."/);
+    assert.match(String(indexTemplateProblem("{field:a|}")), /fallback after "\|" is empty/);
+    assert.match(String(indexTemplateProblem("{field:a|Upper}")), /uppercase "U"/);
+    assert.match(String(indexTemplateProblem("{field:a|x y}")), /not allowed/);
+    assert.match(String(indexTemplateProblem("{field:a|_x}")), /must not start with "_"/);
+    assert.match(String(indexTemplateProblem("{field:a}-{field:b}")), /at most one \{field/);
+    assert.match(String(indexTemplateProblem(`${"a".repeat(250)}{field:x|${"y".repeat(10)}}`)), /longer than the 5 bytes/);
+  });
+});

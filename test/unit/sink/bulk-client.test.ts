@@ -170,3 +170,42 @@ describe("bulk client", () => {
     assert.equal(httpStatus(new SinkUnavailableError("x", { statusCode: 429 })), 429);
   });
 });
+
+describe("bulk client: optional query parameters", () => {
+  const unrecognized = (names: string): { statusCode: number; body: string } => ({
+    statusCode: 400,
+    body: JSON.stringify({ error: { type: "illegal_argument_exception", reason: `request [/_bulk] contains unrecognized ${names}` }, status: 400 }),
+  });
+
+  test("sent with every request; one the server does not know is dropped once, and the request sent again", async () => {
+    const exchange: Exchange = {
+      requests: [],
+      reply: (params) =>
+        String(params.querystring).includes("include_source_on_error")
+          ? unrecognized("parameter: [include_source_on_error] -> did you mean [filter_path]?")
+          : { statusCode: 200, body: '{"errors":false,"items":[{"index":{"status":201}}]}' },
+    };
+    const dropped: string[] = [];
+    const bulk = createBulkFunction(clientFor(exchange), {
+      parameters: { include_source_on_error: "false", require_data_stream: "true" },
+      onParameterUnsupported: (name) => dropped.push(name),
+    });
+    const body = buildBulkBody([new Docs().make("1")]);
+    assert.equal((await bulk(body, signal)).errors, false);
+    assert.equal((await bulk(body, signal)).errors, false);
+    assert.deepEqual(dropped, ["include_source_on_error"]);
+    const queries = exchange.requests.map((r) => String(r.querystring));
+    assert.equal(queries.length, 3, "one refused request, then two without the parameter");
+    assert.match(queries[0] ?? "", /include_source_on_error=false/);
+    assert.match(queries[0] ?? "", /require_data_stream=true/);
+    assert.doesNotMatch(queries[2] ?? "", /include_source_on_error/);
+    assert.match(queries[2] ?? "", /require_data_stream=true/);
+  });
+
+  test("a 400 naming a parameter we did not add stays a refusal of the request", async () => {
+    const exchange: Exchange = { requests: [], reply: () => unrecognized("parameters: [x], [y]") };
+    const bulk = createBulkFunction(clientFor(exchange), { parameters: { include_source_on_error: "false" } });
+    await assert.rejects(bulk(buildBulkBody([new Docs().make("1")]), signal), RecordRejectedError);
+    assert.equal(exchange.requests.length, 1);
+  });
+});

@@ -157,3 +157,21 @@ describe("bulk request body", () => {
     assert.match(invalidAction({ op: "index", index: "i", id: "é".repeat(MAX_ID_BYTES / 2 + 1), source: "{}" }) ?? "", /512/);
   });
 });
+
+describe("bulk action lines: pipelines and updates", () => {
+  test("a pipeline goes on the action line, escaped", () => {
+    assert.equal(actionLine({ op: "index", index: "logs", id: "x", pipeline: "enrich", source: "{}" }), '{"index":{"_index":"logs","_id":"x","pipeline":"enrich"}}');
+    assert.equal(
+      actionLine({ op: "index", index: "logs", id: "k", version: "7", pipeline: 'p"q', source: "{}" }),
+      '{"index":{"_index":"logs","_id":"k","version":7,"version_type":"external","pipeline":"p\\"q"}}',
+    );
+    assert.equal(actionLine({ op: "create", index: "logs", id: undefined, pipeline: "p", source: "{}" }), '{"create":{"_index":"logs","pipeline":"p"}}');
+  });
+
+  test("an update retries on conflict inside Elasticsearch, and its source line is the doc_as_upsert body", () => {
+    assert.equal(actionLine({ op: "update", index: "users", id: "u1", source: '{"doc":{},"doc_as_upsert":true}' }), '{"update":{"_index":"users","_id":"u1","retry_on_conflict":3}}');
+    const docs = new Docs();
+    const body = buildBulkBody([docs.make("u1", { op: "update", source: '{"doc":{"a":1},"doc_as_upsert":true}' })]).toString();
+    assert.equal(body, '{"update":{"_index":"idx","_id":"u1","retry_on_conflict":3}}\n{"doc":{"a":1},"doc_as_upsert":true}\n');
+  });
+});

@@ -7,30 +7,30 @@ const err = (type: string, reason = "why") => ({ type, reason });
 
 describe("classifyItem", () => {
   test("2xx is indexed", () => {
-    for (const status of [200, 201]) assert.deepEqual(classifyItem("index", { status }), { kind: "indexed" });
-    assert.deepEqual(classifyItem("delete", { status: 200, result: "deleted" }), { kind: "indexed" });
+    for (const status of [200, 201]) assert.deepEqual(classifyItem({ op: "index" }, { status }), { kind: "indexed" });
+    assert.deepEqual(classifyItem({ op: "delete" }, { status: 200, result: "deleted" }), { kind: "indexed" });
   });
 
   test("409 version conflict on create means already there: success", () => {
-    assert.deepEqual(classifyItem("create", { status: 409, error: err("version_conflict_engine_exception") }), {
+    assert.deepEqual(classifyItem({ op: "create" }, { status: 409, error: err("version_conflict_engine_exception") }), {
       kind: "indexed",
     });
   });
 
   test("409 on index or delete is success too: external versioning says a newer version is there", () => {
     for (const op of ["index", "delete"] as const) {
-      const outcome = classifyItem(op, { status: 409, error: err("version_conflict_engine_exception", "current version [9] is higher or equal to the one provided [4]") });
+      const outcome = classifyItem({ op }, { status: 409, error: err("version_conflict_engine_exception", "current version [9] is higher or equal to the one provided [4]") });
       assert.deepEqual(outcome, { kind: "indexed" }, op);
     }
   });
 
   test("404 on delete is success, whether the document or the index is missing", () => {
-    assert.deepEqual(classifyItem("delete", { status: 404, result: "not_found" }), { kind: "indexed" });
-    assert.deepEqual(classifyItem("delete", { status: 404, error: err("index_not_found_exception") }), { kind: "indexed" });
+    assert.deepEqual(classifyItem({ op: "delete" }, { status: 404, result: "not_found" }), { kind: "indexed" });
+    assert.deepEqual(classifyItem({ op: "delete" }, { status: 404, error: err("index_not_found_exception") }), { kind: "indexed" });
   });
 
   test("429 is retried as throttled, 5xx as server errors", () => {
-    assert.deepEqual(classifyItem("index", { status: 429, error: err("es_rejected_execution_exception", "queue full") }), {
+    assert.deepEqual(classifyItem({ op: "index" }, { status: 429, error: err("es_rejected_execution_exception", "queue full") }), {
       kind: "retry",
       status: 429,
       reason: "throttled",
@@ -38,7 +38,7 @@ describe("classifyItem", () => {
       detail: "es_rejected_execution_exception: queue full",
     });
     for (const status of [500, 502, 503, 504]) {
-      const outcome = classifyItem("create", { status, error: err("unavailable_shards_exception") });
+      const outcome = classifyItem({ op: "create" }, { status, error: err("unavailable_shards_exception") });
       assert.ok(outcome.kind === "retry", String(status));
       assert.equal(outcome.reason, "server_error");
     }
@@ -58,7 +58,7 @@ describe("classifyItem", () => {
       [403, "some_future_exception", "forbidden"],
     ];
     for (const [status, type, reason] of cases) {
-      const outcome = classifyItem("index", { status, error: err(type, reason) });
+      const outcome = classifyItem({ op: "index" }, { status, error: err(type, reason) });
       assert.ok(outcome.kind === "retry", `${String(status)} ${type}: ${reason}`);
       assert.equal(outcome.reason, "blocked", `${String(status)} ${type}`);
       assert.equal(outcome.errorType, type);
@@ -76,13 +76,13 @@ describe("classifyItem", () => {
       [400, "max_bytes_length_exceeded_exception", "bytes can be at most 32766 in length"],
     ];
     for (const [status, type, reason] of cases) {
-      const outcome = classifyItem("index", { status, error: err(type, reason) });
+      const outcome = classifyItem({ op: "index" }, { status, error: err(type, reason) });
       assert.equal(outcome.kind, "rejected", `${type}: ${reason}`);
     }
   });
 
   test("an error without a type still gets one from its status", () => {
-    assert.deepEqual(classifyItem("index", { status: 400 }), {
+    assert.deepEqual(classifyItem({ op: "index" }, { status: 400 }), {
       kind: "rejected",
       status: 400,
       errorType: "http_400",
@@ -92,7 +92,7 @@ describe("classifyItem", () => {
 
   test("a missing or malformed item is retried, never assumed", () => {
     for (const item of [undefined, { status: 0 }, { status: Number.NaN }]) {
-      const outcome = classifyItem("index", item);
+      const outcome = classifyItem({ op: "index" }, item);
       assert.ok(outcome.kind === "retry");
       assert.equal(outcome.errorType, "missing_item");
     }
@@ -154,5 +154,44 @@ describe("classifyResponse", () => {
   test("the item is read whatever operation key the server used", () => {
     const outcomes = classifyResponse(actions.slice(0, 1), { errors: true, items: [{ update: { status: 400 } }] });
     assert.equal(outcomes[0]?.kind, "rejected");
+  });
+});
+
+describe("classifyItem: pipelines, updates and failure stores", () => {
+  test("a missing ingest pipeline is an operator's to fix: held", () => {
+    const outcome = classifyItem({ op: "index", pipeline: "nope" }, { status: 400, error: err("illegal_argument_exception", "pipeline with id [nope] does not exist") });
+    assert.ok(outcome.kind === "retry" && outcome.reason === "blocked", JSON.stringify(outcome));
+  });
+
+  test("a document the pipeline fails is rejected, answered 400 or 500 (a processor's own exception)", () => {
+    const failed = classifyItem({ op: "index", pipeline: "p" }, { status: 500, error: err("fail_processor_exception", "refused") });
+    assert.deepEqual(failed, { kind: "rejected", status: 500, errorType: "fail_processor_exception", detail: "fail_processor_exception: refused" });
+    assert.equal(classifyItem({ op: "create", pipeline: "p" }, { status: 400, error: err("illegal_argument_exception", "field [a] doesn't exist") }).kind, "rejected");
+  });
+
+  test("with a pipeline, 5xx about the cluster stay transient; without one, a 500 is a server error", () => {
+    for (const type of ["unavailable_shards_exception", "node_closed_exception", "es_rejected_execution_exception"]) {
+      assert.equal(classifyItem({ op: "index", pipeline: "p" }, { status: 500, error: err(type) }).kind, "retry", type);
+    }
+    assert.equal(classifyItem({ op: "index", pipeline: "p" }, { status: 503, error: err("fail_processor_exception") }).kind, "retry");
+    assert.equal(classifyItem({ op: "index" }, { status: 500, error: err("fail_processor_exception") }).kind, "retry");
+  });
+
+  test("an update answered 409 was not applied: retried as a conflict", () => {
+    const outcome = classifyItem({ op: "update" }, { status: 409, error: err("version_conflict_engine_exception") });
+    assert.equal(outcome.kind === "retry" ? outcome.reason : outcome.kind, "conflict");
+  });
+
+  test("an item kept in the failure store is its own outcome, even in a response without errors", () => {
+    assert.deepEqual(classifyItem({ op: "create" }, { status: 201, failure_store: "used" }), { kind: "failure_stored" });
+    assert.deepEqual(classifyItem({ op: "create" }, { status: 201, failure_store: "not_enabled" }), { kind: "indexed" });
+    const actions: BulkAction[] = [
+      { op: "create", index: "a", id: "1", source: "{}" },
+      { op: "create", index: "a", id: "2", source: "{}" },
+    ];
+    assert.deepEqual(classifyResponse(actions, { errors: false, items: [{ create: { status: 201 } }, { create: { status: 201, failure_store: "used" } }] }), [
+      { kind: "indexed" },
+      { kind: "failure_stored" },
+    ]);
   });
 });

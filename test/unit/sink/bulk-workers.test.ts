@@ -6,7 +6,7 @@ import type { KafkaRecord, QueuedRecord } from "../../../src/pipeline/record.ts"
 import type { BulkFunction } from "../../../src/sink/bulk-client.ts";
 import type { BulkResponseBody } from "../../../src/sink/bulk-response.ts";
 import { startBulkWorkers, type BulkWorkersOptions, type DecodeResult, type RecordGate } from "../../../src/sink/bulk-workers.ts";
-import { idsOf, record, recorder, response } from "./fixtures.ts";
+import { idsOf, record, recorder, response, seeded } from "./fixtures.ts";
 
 const baseOptions: BulkWorkersOptions = {
   workers: 2,
@@ -266,5 +266,70 @@ describe("bulk workers", () => {
     assert.ok(performance.now() - started < 5000);
     assert.equal(acks.get("3"), undefined);
     assert.equal(queue.outstanding, 1, "the unsettled record keeps its budget");
+  });
+});
+
+describe("bulk workers: ordered writes (updates)", () => {
+  const KEYS = 8;
+  const RECORDS = 240;
+
+  /** A store that applies partial updates and deletes in the order it receives them, and refuses ~30% of items with 429. */
+  function mergingStore(seed: number) {
+    const docs = new Map<string, Record<string, unknown>>();
+    const inside = new Map<string, number>();
+    const random = seeded(seed);
+    let overlap = 0;
+    const bulk: BulkFunction = async (body) => {
+      const lines = body.toString().split("\n").filter((l) => l !== "");
+      const items: { op: string; id: string; doc?: Record<string, unknown> }[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        const meta = JSON.parse(lines[i] ?? "") as Record<string, { _id: string }>;
+        const op = Object.keys(meta)[0] ?? "";
+        const id = meta[op]?._id ?? "";
+        const doc = op === "update" ? (JSON.parse(lines[++i] ?? "") as { doc: Record<string, unknown> }).doc : undefined;
+        items.push({ op, id, ...(doc === undefined ? {} : { doc }) });
+      }
+      for (const { id } of items) {
+        inside.set(id, (inside.get(id) ?? 0) + 1);
+        overlap = Math.max(overlap, inside.get(id) ?? 0);
+      }
+      await delay(Math.floor(random() * 4));
+      const results = items.map(({ op, id, doc }) => {
+        if (random() < 0.3) return { op, status: 429 };
+        if (op === "delete") docs.delete(id);
+        else docs.set(id, { ...docs.get(id), ...doc });
+        return { op, status: 200 };
+      });
+      for (const { id } of items) inside.set(id, (inside.get(id) ?? 0) - 1);
+      return response(results);
+    };
+    return { docs, bulk, overlap: () => overlap };
+  }
+
+  function update(r: KafkaRecord): DecodeResult {
+    const i = Number(r.offset);
+    const id = `k${String(i % KEYS)}`;
+    if (r.value === null) return { kind: "document", action: { op: "delete", index: "i", id, orderedByKey: true, source: undefined } };
+    return { kind: "document", action: { op: "update", index: "i", id, orderedByKey: true, source: `{"doc":${r.value.toString()},"doc_as_upsert":true}` } };
+  }
+
+  test("one write per document in flight, applied in offset order, whatever fails and is retried", async () => {
+    // Each record sets v (the last one wins) and one of three other fields; every 50th is a tombstone.
+    const value = (i: number): string | null => (i % 50 === 49 ? null : JSON.stringify({ v: i, [`f${String(i % 3)}`]: i }));
+    const expected = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < RECORDS; i++) {
+      const id = `k${String(i % KEYS)}`;
+      const v = value(i);
+      if (v === null) expected.delete(id);
+      else expected.set(id, { ...expected.get(id), ...(JSON.parse(v) as Record<string, unknown>) });
+    }
+    const { queue, acks } = setup(RECORDS, value);
+    const store = mergingStore(11);
+    const workers = startBulkWorkers({ queue, decode: update, client: store.bulk, options: { ...baseOptions, workers: 3, maxDocuments: 16 }, signal: new AbortController().signal });
+    await until(() => acks.size === RECORDS, 20_000);
+    await workers.stop();
+    assert.equal(store.overlap(), 1, "never two writes of one document in flight together");
+    assert.deepEqual(Object.fromEntries(store.docs), Object.fromEntries(expected), "the store equals the updates applied in offset order");
+    assert.equal(queue.outstanding, 0);
   });
 });

@@ -50,7 +50,7 @@ export function idsOf(body: string | Buffer): string[] {
   for (const line of body.toString().split("\n")) {
     if (line === "") continue;
     const parsed = JSON.parse(line) as Record<string, { _id?: string; _index?: string } | undefined>;
-    const meta = parsed.index ?? parsed.create ?? parsed.delete;
+    const meta = parsed.index ?? parsed.create ?? parsed.delete ?? parsed.update;
     if (meta !== undefined && "_index" in meta) ids.push(meta._id ?? "");
   }
   return ids;
@@ -85,6 +85,8 @@ export function recorder(): { observer: SinkObserver; logger: SinkLogger; record
   const observer: SinkObserver = {
     bulkCompleted: on("bulkCompleted"),
     documentsIndexed: on("documentsIndexed"),
+    documentsFailureStored: on("documentsFailureStored"),
+    indexFieldFallback: on("indexFieldFallback"),
     documentsRetried: on("documentsRetried"),
     operatorActionNeeded: on("operatorActionNeeded"),
     documentRejected: on("documentRejected"),

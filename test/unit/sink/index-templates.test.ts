@@ -68,6 +68,14 @@ describe("index patterns from the routing", () => {
     assert.match(String(derivePatterns({ template: "{topic}-{yyyy.MM.dd}", topicMap: {}, topics: [], topicPattern: true })), /would match every index/);
     assert.match(String(derivePatterns({ template: "{topic}", topicMap: {}, topics: [], topicPattern: false })), /no topics/);
   });
+
+  test("a {field:...} group is a wildcard; templates of topicSettings patterns count like a topic pattern's", () => {
+    assert.deepEqual(
+      derivePatterns({ template: "{topic}", topicMap: { app: "logs-{field:service.name|unrouted}-{yyyy.MM.dd}" }, patternTemplates: ["audit-{topic}-{yyyy}"], topics: ["app"], topicPattern: false }),
+      ["audit-*-*", "logs-*-*"],
+    );
+    assert.match(String(derivePatterns({ template: "x-{topic}", topicMap: {}, patternTemplates: ["{field:a}"], topics: ["t"], topicPattern: false })), /would match every index/);
+  });
 });
 
 describe("install decision", () => {

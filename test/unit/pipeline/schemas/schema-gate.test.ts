@@ -44,7 +44,7 @@ function harness(options: { value?: RecordFormat; key?: RecordFormat } = {}) {
   const awaiting: number[] = [];
   const resumed: number[] = [];
   const gate = new SchemaGate<Item>({
-    formats: fixedFormats({ value: options.value ?? "avro", key: options.key ?? "json" }),
+    formats: fixedFormats({ valueFormat: options.value ?? "avro", keyFormat: options.key ?? "json" }),
     load: (id) => new Promise<SchemaReader>((resolve, reject) => loads.push({ id, resolve, reject })),
     recordOf: (i) => i.record,
     cacheSize: 16,
