@@ -56,10 +56,10 @@ test-faults: $(STAMP) tools ## fault suite on the real servers: broker and Elast
 test-compat: $(STAMP) tools ## the integration suite once against Kafka 4.1 and Elasticsearch 9 (own ports and run dir)
 	bash test/infra/compat.sh
 
-services-up: ## start Kafka (127.0.0.1:9092) and Elasticsearch (127.0.0.1:9200); KAFKA_VERSION=4.1.0 for Kafka 4
+services-up: ## start Kafka (127.0.0.1:9092), Elasticsearch (127.0.0.1:9200) and the schema registry (127.0.0.1:8081); KAFKA_VERSION=4.1.0 for Kafka 4
 	bash $(SERVICES) up
 
-services-down: ## stop both servers and delete their data
+services-down: ## stop the servers and delete their data
 	bash $(SERVICES) down
 
 services-status:

@@ -19,6 +19,7 @@ import { installConfiguredTemplates } from "./compose/templates.ts";
 import { BoundedQueue } from "./pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "./pipeline/record.ts";
 import { elasticsearchReachable } from "./sink/es-client.ts";
+import { sleep } from "./sink/retry-policy.ts";
 import { Checkpointer } from "./source/offsets/checkpointer.ts";
 import { explainKafkaError } from "./source/client/kafka-diagnosis.ts";
 import { KafkaReader } from "./source/consumer/kafka-reader.ts";
@@ -29,6 +30,7 @@ import { heapBudget, heapBudgetWarning } from "./telemetry/heap-budget.ts";
 import { createMetrics, type TransferMetrics } from "./telemetry/metrics.ts";
 import { readerObserver } from "./telemetry/reader-observer.ts";
 import { metricsObserver } from "./telemetry/sink-observer.ts";
+import { schemaMetricsObserver } from "./telemetry/schema-observer.ts";
 import { combineChecks } from "./telemetry/probe.ts";
 
 export type AppOutcome = { readonly kind: "stopped" } | { readonly kind: "failed"; readonly error: Error };
@@ -154,6 +156,22 @@ interface Running {
   readonly server: TelemetryServer;
 }
 
+/** How often the drain looks whether only records waiting for a schema are left. */
+const HELD_DRAIN_POLL_MS = 100;
+
+/**
+ * Waits until every record is settled, or (with a schema gate) until the only records
+ * left are those waiting for their schema: they would wait for the registry, not for
+ * Elasticsearch, and are redelivered to whoever reads their partition next.
+ */
+async function drain(queue: BoundedQueue<QueuedRecord>, gate: { readonly held: number } | undefined, deadline: AbortSignal): Promise<void> {
+  if (gate === undefined) {
+    await queue.drained(deadline);
+    return;
+  }
+  while (!deadline.aborted && queue.outstanding > gate.held) await sleep(HELD_DRAIN_POLL_MS, deadline);
+}
+
 /**
  * Stops within SHUTDOWN_TIMEOUT_MS (see compose/shutdown.ts): drains while the budget
  * allows, then stops the sink (in-flight bulk requests and dead-letter writes are
@@ -168,8 +186,9 @@ async function shutDown(running: Running, reason: string, fatal: Error | undefin
   reader.pauseForShutdown();
   if (fatal === undefined) {
     const deadline = AbortSignal.timeout(Math.max(0, budget.drainUntil - Date.now()));
-    await queue.drained(deadline);
+    await drain(queue, sink.schemas.gate, deadline);
     if (deadline.aborted) logger.warn({ outstanding: queue.outstanding }, "drain deadline reached; the rest will be redelivered");
+    else if (queue.outstanding > 0) logger.info({ outstanding: queue.outstanding }, "records waiting for their schema are left to be redelivered");
   }
   running.sinkAbort.abort();
   running.esProbe.stop();
@@ -177,6 +196,7 @@ async function shutDown(running: Running, reason: string, fatal: Error | undefin
     { name: "bulk workers", run: () => sink.workers.stop() },
     { name: "final commit and group leave", run: () => reader.stop() },
     { name: "dead-letter producer", run: () => sink.deadLetters?.close() },
+    { name: "schema registry", run: () => { sink.schemas.close(); return undefined; } },
     { name: "lag monitor", run: () => running.lagMonitor.stop() },
     { name: "telemetry server", run: () => running.server.close() },
     { name: "Elasticsearch client", run: () => sink.es.close() },
@@ -226,7 +246,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // Then the sink: the client, the decoder and the workers that drain the queue.
   const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
   const sinkAbort = new AbortController();
-  const sink = composeSink(config, { queue, kafka, observer: metricsObserver(telemetry.metrics), logger, signal: sinkAbort.signal });
+  const sink = composeSink(config, {
+    queue,
+    kafka,
+    observer: metricsObserver(telemetry.metrics),
+    schemaObserver: schemaMetricsObserver(telemetry.metrics),
+    logger,
+    signal: sinkAbort.signal,
+  });
   // Then the source.
   const { reader, lagMonitor } = composeSource(config, kafka, queue, telemetry, logger);
 

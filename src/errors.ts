@@ -48,3 +48,18 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * A record that cannot be turned into a document as it is (it does not decode against
+ * its schema, or is not in the format its topic is configured for). The failure policy
+ * decides its fate; `errorType` names why (e.g. `avro_decode_error`), as Elasticsearch's
+ * error types do for documents it refuses.
+ */
+export class RecordDecodeError extends TransferError {
+  readonly errorType: string;
+
+  constructor(errorType: string, message: string, cause?: unknown) {
+    super(message, { retriable: false, cause });
+    this.errorType = errorType;
+  }
+}

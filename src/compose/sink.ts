@@ -18,6 +18,9 @@ import { createElasticsearchClient } from "../sink/es-client.ts";
 import { createFailurePolicy, type FailurePolicy } from "../sink/failure-policy.ts";
 import type { SinkLogger, SinkObserver } from "../sink/observer.ts";
 import { DeadLetterProducer } from "../source/dead-letter/dead-letter-producer.ts";
+import type { SchemaObserver } from "../pipeline/schemas/schema-gate.ts";
+import type { SchemaLookup } from "../pipeline/schemas/schema-reader.ts";
+import { composeSchemas, type SchemaParts } from "./schemas.ts";
 
 export interface SinkParts {
   readonly es: Client;
@@ -27,6 +30,8 @@ export interface SinkParts {
   readonly failurePolicy: string;
   /** The dead-letter producer when the failure policy is "dlq": close it after the workers stopped. */
   readonly deadLetters: DeadLetterProducer | undefined;
+  /** Record formats and the schema registry's gate: close it after the workers stopped. */
+  readonly schemas: SchemaParts;
 }
 
 export interface SinkDeps {
@@ -36,6 +41,8 @@ export interface SinkDeps {
   /** Wraps the decoder (redrive: records that are not dead letters are skipped). */
   readonly decode?: (decoder: Decoder) => (record: KafkaRecord) => DecodeResult;
   readonly observer: SinkObserver;
+  /** Schema registry metrics (fetches, records waiting for a schema). */
+  readonly schemaObserver?: SchemaObserver;
   readonly logger: SinkLogger;
   /** Aborts in-flight requests: unsettled records stay unacked. */
   readonly signal: AbortSignal;
@@ -50,7 +57,7 @@ export interface SinkDeps {
  * Topic + timestamp -> index and record -> bulk action, as configured (or overridden).
  * The decoder and the router take every per-topic choice from one lookup.
  */
-export function composeDecoder(config: Config, indexOverride?: string, onFieldFallback?: RouterOptions["onFieldFallback"]): Decoder {
+export function composeDecoder(config: Config, indexOverride?: string, onFieldFallback?: RouterOptions["onFieldFallback"], schemas?: SchemaLookup): Decoder {
   const settingsFor = topicSettingsLookup(config);
   const fields = { maxFieldValues: config.index.maxFieldValues, ...(onFieldFallback === undefined ? {} : { onFieldFallback }) };
   const router = createRouter(
@@ -58,7 +65,7 @@ export function composeDecoder(config: Config, indexOverride?: string, onFieldFa
       ? { templateFor: (topic) => settingsFor(topic).indexTemplate, prefix: config.index.prefix, timezone: config.index.timezone, ...fields }
       : { template: indexOverride, timezone: config.index.timezone, ...fields },
   );
-  return createDecoder({ router, settingsFor, ...config.document });
+  return createDecoder({ router, settingsFor, ...config.document, ...(schemas === undefined ? {} : { schemas }) });
 }
 
 /**
@@ -98,9 +105,10 @@ function composeDeadLetters(config: Config, kafka: Kafka | undefined, signal: Ab
 
 export function composeSink(config: Config, deps: SinkDeps): SinkParts {
   const es = createElasticsearchClient(config.elasticsearch);
+  const schemas = composeSchemas(config, deps.logger, deps.schemaObserver);
   const decoder = composeDecoder(config, deps.indexOverride, (topic, reason) => {
     deps.observer.indexFieldFallback(topic, reason);
-  });
+  }, schemas.gate);
   const deadLetters = composeDeadLetters(config, deps.kafka, deps.signal);
   const failurePolicy = composeFailurePolicy(config, deps.observer, deps.logger, deadLetters);
   const workers = startBulkWorkers({
@@ -123,6 +131,7 @@ export function composeSink(config: Config, deps: SinkDeps): SinkParts {
     observer: deps.observer,
     logger: deps.logger,
     signal: deps.signal,
+    ...(schemas.gate === undefined ? {} : { gate: schemas.gate }),
   });
-  return { es, decoder, workers, failurePolicy: failurePolicy.name, deadLetters };
+  return { es, decoder, workers, failurePolicy: failurePolicy.name, deadLetters, schemas };
 }

@@ -24,8 +24,8 @@ export function effectiveOpType(config: Config): OpType {
 /** What a topic no entry of `topicSettings` selects is read and written with. */
 export function globalTopicSettings(config: Config): TopicSettings {
   return {
-    valueFormat: "json",
-    keyFormat: "json",
+    valueFormat: config.format.value,
+    keyFormat: config.format.key,
     indexTemplate: effectiveIndexTemplate(config),
     pipeline: config.document.pipeline,
     idStrategy: config.document.idStrategy,

@@ -5,11 +5,12 @@
 import { compileIndexTemplate, indexTemplateProblem } from "../pipeline/index-name.ts";
 import { topicSelector, type TopicOverrides, type TopicSettings } from "../pipeline/topic-settings.ts";
 import { globalTopicSettings, topicSections } from "./effective.ts";
+import { usesRegistry } from "../pipeline/schemas/record-format.ts";
 import { effectiveFailurePolicy, type FailurePolicyName } from "../shared/failure-policy-names.ts";
 import { SASL_MECHANISM_TABLE, saslMechanism, type RequiredSaslSetting } from "../source/auth/sasl-mechanisms.ts";
 import { orList } from "./formats.ts";
 import type { Config } from "./schema.ts";
-import { certificateFileProblem, clientCertificateProblems } from "./tls-files.ts";
+import { tlsFilesProblems } from "./tls-files.ts";
 
 type Show = (path: string, value: unknown) => string;
 
@@ -63,18 +64,7 @@ function kafkaTlsProblems(kafka: Config["kafka"]): string[] {
   if (!kafka.ssl) {
     return set.length === 0 ? [] : [`kafka.ssl = false: set it to true (KAFKA_SSL=true) to use ${set.map((k) => `kafka.tls.${k}`).join(", ")}`];
   }
-  const problems: string[] = [];
-  if (tls.caFile !== "") {
-    const problem = certificateFileProblem("kafka.tls.caFile", tls.caFile);
-    if (problem !== undefined) problems.push(problem);
-  }
-  problems.push(
-    ...clientCertificateProblems(
-      { cert: "kafka.tls.certFile", key: "kafka.tls.keyFile", passphrase: "kafka.tls.keyPassphrase" },
-      { cert: tls.certFile, key: tls.keyFile, passphrase: tls.keyPassphrase },
-    ),
-  );
-  return problems;
+  return tlsFilesProblems("kafka.tls.", tls);
 }
 
 /** "name:base64(host$es-id$kibana-id)", as Elastic Cloud shows it: undefined when it decodes. */
@@ -100,20 +90,11 @@ function elasticsearchProblems(es: Config["elasticsearch"], show: Show): string[
   if (es.username === "" && es.password !== "") {
     problems.push("elasticsearch.username: required when elasticsearch.password is set");
   }
-  if (es.caFile !== "") {
-    const problem = certificateFileProblem("elasticsearch.caFile", es.caFile);
-    if (problem !== undefined) problems.push(problem);
-  }
+  problems.push(...tlsFilesProblems("elasticsearch.", es));
   if (es.cloudId !== "") {
     const problem = cloudIdProblem(es.cloudId);
     if (problem !== undefined) problems.push(`elasticsearch.cloudId = ${show("elasticsearch.cloudId", es.cloudId)}: ${problem}`);
   }
-  problems.push(
-    ...clientCertificateProblems(
-      { cert: "elasticsearch.certFile", key: "elasticsearch.keyFile", passphrase: "elasticsearch.keyPassphrase" },
-      { cert: es.certFile, key: es.keyFile, passphrase: es.keyPassphrase },
-    ),
-  );
   return problems;
 }
 
@@ -163,8 +144,8 @@ interface WriteScope {
 }
 
 const GLOBAL_KEYS: Readonly<Record<keyof TopicSettings, string>> = {
-  valueFormat: "valueFormat",
-  keyFormat: "keyFormat",
+  valueFormat: "format.value",
+  keyFormat: "format.key",
   indexTemplate: "index.template",
   pipeline: "document.pipeline",
   idStrategy: "document.idStrategy",
@@ -191,9 +172,6 @@ function writeCombinationProblems(settings: TopicSettings, config: Config, scope
   }
   if (config.document.tombstones === "delete" && idStrategy === "key" && routesByField(config.index.prefix + settings.indexTemplate) && either("indexTemplate", "idStrategy")) {
     problems.push(`${at("indexTemplate", settings.indexTemplate)}: routes by a document field, and a tombstone has no document to read it from, so its delete could not find the document's index; with document.tombstones = "delete" use a template without {field:...}`);
-  }
-  for (const format of ["valueFormat", "keyFormat"] as const) {
-    if (settings[format] !== "json" && scope.sets(format)) problems.push(`${at(format, settings[format])}: this build decodes only "json"`);
   }
   return problems;
 }
@@ -251,6 +229,36 @@ function dataStreamProblems(config: Config): string[] {
   return problems;
 }
 
+/** The settings (global, or per topic) that read a format through the schema registry, as `key = "value"`. */
+function registryFormats(config: Config, show: Show): string[] {
+  const found = (["value", "key"] as const).filter((part) => usesRegistry(config.format[part])).map((part) => `format.${part} = ${show(`format.${part}`, config.format[part])}`);
+  for (const [topic, overrides] of Object.entries(config.topicSettings)) {
+    for (const setting of ["valueFormat", "keyFormat"] as const) {
+      const format = overrides[setting];
+      if (format !== undefined && usesRegistry(format)) found.push(`topicSettings[${JSON.stringify(topic)}].${setting} = ${JSON.stringify(format)}`);
+    }
+  }
+  return found;
+}
+
+/** The registry: needed by the registry formats, reachable over http(s), one way to authenticate, TLS files that open. */
+function schemaRegistryProblems(config: Config, show: Show): string[] {
+  const registry = config.schemaRegistry;
+  if (registry.url === "") return registryFormats(config, show).map((setting) => `${setting}: needs the schema registry; set schemaRegistry.url (SCHEMA_REGISTRY_URL)`);
+  const problems: string[] = [];
+  if (!isHttpUrl(registry.url)) problems.push(`schemaRegistry.url = ${show("schemaRegistry.url", registry.url)}: must be an http(s) URL`);
+  else if (new URL(registry.url).username !== "") problems.push("schemaRegistry.url: put credentials in schemaRegistry.username / password, not in the URL");
+  if (registry.bearerToken !== "" && (registry.username !== "" || registry.password !== "")) {
+    problems.push("schemaRegistry.bearerToken, schemaRegistry.username/password: give only one way to authenticate");
+  }
+  if (registry.username !== "" && registry.password === "") problems.push("schemaRegistry.password: required when schemaRegistry.username is set");
+  if (registry.username === "" && registry.password !== "") problems.push("schemaRegistry.username: required when schemaRegistry.password is set");
+  const https = isHttpUrl(registry.url) && new URL(registry.url).protocol === "https:";
+  const tlsSet = (["caFile", "certFile", "keyFile"] as const).filter((k) => registry[k] !== "");
+  if (!https && tlsSet.length > 0) problems.push(`schemaRegistry.url: use https:// to use ${tlsSet.map((k) => `schemaRegistry.${k}`).join(", ")}`);
+  return [...problems, ...tlsFilesProblems("schemaRegistry.", registry)];
+}
+
 function bulkProblems(bulk: Config["bulk"]): string[] {
   return bulk.retryInitialMs > bulk.retryMaxMs
     ? [`bulk.retryInitialMs = ${bulk.retryInitialMs}: must not exceed bulk.retryMaxMs (${bulk.retryMaxMs})`]
@@ -287,6 +295,7 @@ export function crossKeyProblems(config: Config, show: Show, needsTopics = true)
     ...documentProblems(config.document, show),
     ...writeProblems(config),
     ...bulkProblems(config.bulk),
+    ...schemaRegistryProblems(config, show),
     ...deadLetterProblems(config, show),
     ...dataStreamProblems(config),
   ];

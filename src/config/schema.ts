@@ -8,6 +8,8 @@
  * as unset. Keys starting with "//" in JSON files are comments.
  */
 import type convict from "convict";
+import { RECORD_FORMATS, type RecordFormat } from "../pipeline/schemas/record-format.ts";
+import type { RegistryClientOptions } from "../pipeline/schemas/registry-client.ts";
 import type { TombstonePolicy } from "../pipeline/decoder.ts";
 import { ID_STRATEGIES, OP_TYPES, type IdStrategy, type OpType, type TopicOverrides } from "../pipeline/topic-settings.ts";
 import { PERMANENT_ERROR_SETTINGS, type PermanentErrorSetting } from "../shared/failure-policy-names.ts";
@@ -96,6 +98,13 @@ export interface Config {
     readonly metadataField: string;
     readonly messageField: string;
     readonly tombstones: TombstonePolicy;
+  };
+  readonly format: {
+    readonly value: RecordFormat;
+    readonly key: RecordFormat;
+  };
+  readonly schemaRegistry: RegistryClientOptions & {
+    readonly cacheSize: number;
   };
   /** Exact topic name or /regex/ -> settings overriding the global ones for those topics. */
   readonly topicSettings: Readonly<Record<string, TopicOverrides>>;
@@ -576,6 +585,91 @@ export const configSchema: convict.Schema<Config> = {
       format: ["skip", "delete"],
       default: "skip",
       env: "DOC_TOMBSTONES",
+    },
+  },
+  format: {
+    value: {
+      doc: 'How record values are encoded: "json" (JSON objects indexed as they are, anything else wrapped as text), "avro", "protobuf" or "json-schema" (the schema registry\'s wire format: a zero byte and a 4-byte schema id before the record; the schema is fetched from schemaRegistry.url by id and cached), or "auto" (the wire format when the magic byte is there and the registry knows the id, JSON otherwise).',
+      format: [...RECORD_FORMATS],
+      default: "json",
+      env: "VALUE_FORMAT",
+    },
+    key: {
+      doc: 'How record keys are encoded, as format.value: "json" keeps today\'s keys (UTF-8 text, else base64); with a registry format the decoded key is the document id for document.idStrategy "key" (a string as itself, anything else as its JSON) and the key in document.metadataField.',
+      format: [...RECORD_FORMATS],
+      default: "json",
+      env: "KEY_FORMAT",
+    },
+  },
+  schemaRegistry: {
+    url: {
+      doc: "Schema registry base URL of its Confluent-compatible API, http(s)://host:port[/path] (Confluent, Karapace, Redpanda; Apicurio: .../apis/ccompat/v7); required by the avro, protobuf, json-schema and auto formats. \"\" = none.",
+      format: TEXT,
+      default: "",
+      env: "SCHEMA_REGISTRY_URL",
+    },
+    username: {
+      doc: "Basic-auth username (with schemaRegistry.password); \"\" = none.",
+      format: TEXT,
+      default: "",
+      env: "SCHEMA_REGISTRY_USERNAME",
+    },
+    password: {
+      doc: "Basic-auth password (SCHEMA_REGISTRY_PASSWORD_FILE: read it from a file).",
+      format: TEXT,
+      default: "",
+      env: "SCHEMA_REGISTRY_PASSWORD",
+      sensitive: true,
+    },
+    bearerToken: {
+      doc: "Bearer token sent as \"Authorization: Bearer\", instead of username/password (SCHEMA_REGISTRY_BEARER_TOKEN_FILE: read it from a file).",
+      format: TEXT,
+      default: "",
+      env: "SCHEMA_REGISTRY_BEARER_TOKEN",
+      sensitive: true,
+    },
+    caFile: {
+      doc: "PEM file of the certificate authority to trust for an https registry; \"\" = the system's.",
+      format: TEXT,
+      default: "",
+      env: "SCHEMA_REGISTRY_CA_FILE",
+    },
+    certFile: {
+      doc: "PEM client certificate for mutual TLS, with schemaRegistry.keyFile; \"\" = none.",
+      format: TEXT,
+      default: "",
+      env: "SCHEMA_REGISTRY_CERT_FILE",
+    },
+    keyFile: {
+      doc: "PEM private key of schemaRegistry.certFile.",
+      format: TEXT,
+      default: "",
+      env: "SCHEMA_REGISTRY_KEY_FILE",
+    },
+    keyPassphrase: {
+      doc: "Passphrase of an encrypted schemaRegistry.keyFile (SCHEMA_REGISTRY_KEY_PASSPHRASE_FILE: read it from a file).",
+      format: TEXT,
+      default: "",
+      env: "SCHEMA_REGISTRY_KEY_PASSPHRASE",
+      sensitive: true,
+    },
+    tlsRejectUnauthorized: {
+      doc: "Refuse an https registry whose certificate does not verify. Turn off only for tests.",
+      format: FLAG,
+      default: true,
+      env: "SCHEMA_REGISTRY_TLS_REJECT_UNAUTHORIZED",
+    },
+    requestTimeoutMs: {
+      doc: "Timeout (ms) of one request to the registry; a failed fetch is retried with backoff (bulk.retryInitialMs doubling to bulk.retryMaxMs) while its records wait.",
+      format: integer(100, HOUR_MS),
+      default: 10000,
+      env: "SCHEMA_REGISTRY_REQUEST_TIMEOUT_MS",
+    },
+    cacheSize: {
+      doc: "Compiled schemas kept in memory, by id (the least recently used beyond it are dropped and fetched again when needed).",
+      format: integer(16, 1_000_000),
+      default: 1000,
+      env: "SCHEMA_REGISTRY_CACHE_SIZE",
     },
   },
   topicSettings: {

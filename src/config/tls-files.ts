@@ -77,3 +77,27 @@ export function clientCertificateProblems(
   }
   return problems;
 }
+
+/** The files of one client's TLS settings, named `<prefix>caFile`, `<prefix>certFile`, `<prefix>keyFile`, `<prefix>keyPassphrase`. */
+export interface TlsFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly keyPassphrase: string;
+}
+
+/** Problems with a client's CA file and client certificate (see the two functions above). */
+export function tlsFilesProblems(prefix: string, files: TlsFiles): string[] {
+  const problems: string[] = [];
+  if (files.caFile !== "") {
+    const problem = certificateFileProblem(`${prefix}caFile`, files.caFile);
+    if (problem !== undefined) problems.push(problem);
+  }
+  problems.push(
+    ...clientCertificateProblems(
+      { cert: `${prefix}certFile`, key: `${prefix}keyFile`, passphrase: `${prefix}keyPassphrase` },
+      { cert: files.certFile, key: files.keyFile, passphrase: files.keyPassphrase },
+    ),
+  );
+  return problems;
+}

@@ -27,17 +27,24 @@
  * `orderedByKey` and the sink sends them one at a time per document, in offset order.
  * A template routing by a field (`{field:...}`) gets the field from the same scan that
  * validates the JSON object: never a second parse.
+ *
+ * Topics whose value (or key) format is a schema-registry one have it read with the
+ * schema its frame names (see schemas/): a decoded object is serialized once with the
+ * same fields added; a JSON Schema payload takes the JSON path above. Such schemas are
+ * loaded before the record gets here (schemas/schema-gate.ts).
  */
 import { isUtf8 } from "node:buffer";
-import { ConfigError } from "../errors.ts";
 import type { BulkAction, DocumentSource, SplicedSource } from "./document.ts";
-import type { FieldPath, FieldRead } from "./field-path.ts";
+import { readField, type FieldPath, type FieldRead } from "./field-path.ts";
 import { escapedLength } from "./json-string.ts";
 import { anyKeyMaybe, CAPTURE_NONE, CAPTURE_STRING, createJsonObjectScanner, keyPresent, SCAN_INVALID, type JsonObjectScanner } from "./json-scan.ts";
 import { isRepeatedHeader, type HeaderBytes, type KafkaRecord } from "./record.ts";
 import type { Router } from "./router.ts";
 import { effectiveTimestamp, isValidTimestamp } from "./timestamp.ts";
 import type { IdStrategy, OpType, TopicSettings, TopicSettingsLookup } from "./topic-settings.ts";
+import { readFramed, readKey, type DecodedKey } from "./schemas/framed-values.ts";
+import type { RecordFormat } from "./schemas/record-format.ts";
+import type { SchemaLookup } from "./schemas/schema-reader.ts";
 
 export type { IdStrategy, OpType } from "./topic-settings.ts";
 export type TombstonePolicy = "skip" | "delete";
@@ -71,7 +78,11 @@ export interface DecoderOptions {
   readonly messageField?: string;
   /** Default "skip". */
   readonly tombstones?: TombstonePolicy;
+  /** The loaded schemas, needed when a topic's format uses the schema registry. */
+  readonly schemas?: SchemaLookup;
 }
+
+const NO_SCHEMAS: SchemaLookup = { reader: () => undefined };
 
 export interface Decoder {
   decode(record: KafkaRecord): DecodeResult;
@@ -182,6 +193,8 @@ function headersFields(headers: KafkaRecord["headers"]): string {
 
 /** What the decoder needs of a topic's settings, resolved once per topic. */
 interface TopicState {
+  readonly valueFormat: RecordFormat;
+  readonly keyFormat: RecordFormat;
   readonly opType: OpType;
   readonly idStrategy: IdStrategy;
   readonly pipeline: string | undefined;
@@ -227,6 +240,7 @@ export function createDecoder(options: DecoderOptions): Decoder {
     pipeline: options.pipeline ?? "",
   };
   const settingsFor = options.settingsFor ?? (() => fixed);
+  const schemas = options.schemas ?? NO_SCHEMAS;
 
   // Key 0: the timestamp field, key 1: the metadata field (never found when "").
   const scanKeys = metadataField === "" ? [timestampField] : [timestampField, metadataField];
@@ -249,12 +263,10 @@ export function createDecoder(options: DecoderOptions): Decoder {
     if (state === undefined) {
       if (states.size >= MAX_CACHED_TOPICS) states.clear();
       const settings = settingsFor(topic);
-      // The formats of the schema registry plug in here; this decoder reads JSON and text.
-      if (settings.valueFormat !== "json" || settings.keyFormat !== "json") {
-        throw new ConfigError(`topic ${JSON.stringify(topic)}: value format ${JSON.stringify(settings.valueFormat)} / key format ${JSON.stringify(settings.keyFormat)}: this build decodes only "json"`);
-      }
       const fieldPath = router.fieldPath(topic);
       state = {
+        valueFormat: settings.valueFormat,
+        keyFormat: settings.keyFormat,
         opType: settings.opType,
         idStrategy: settings.idStrategy,
         pipeline: settings.pipeline === "" ? undefined : settings.pipeline,
@@ -292,30 +304,32 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * that keeps stale writes out. One object per record, built in place (no identity
    * object spread into it: this runs for every record).
    */
-  function writeAction(record: KafkaRecord, state: TopicState, index: string, documentSource: DocumentSource): BulkAction {
+  function writeAction(record: KafkaRecord, state: TopicState, index: string, documentSource: DocumentSource, key: DecodedKey | undefined): BulkAction {
     const { opType, pipeline } = state;
     if (opType === "update") {
       // Key ids only (checked with the configuration); a keyless record updates its own coordinates id.
       const keyed = record.key !== null && record.key.length > 0;
-      const id = keyed ? keyId(record.key) : `${record.topic}-${String(record.partition)}-${record.offset}`;
+      const id = keyed ? (key?.id ?? keyId(record.key)) : `${record.topic}-${String(record.partition)}-${record.offset}`;
       return { op: "update", index, id, orderedByKey: true, source: upsertSource(documentSource) };
     }
     // An empty key is no key: Elasticsearch refuses an empty _id.
     if (state.idStrategy === "key" && record.key !== null && record.key.length > 0) {
+      const id = key?.id ?? keyId(record.key);
       return pipeline === undefined
-        ? { op: opType, index, id: keyId(record.key), version: record.offset, source: documentSource }
-        : { op: opType, index, id: keyId(record.key), version: record.offset, pipeline, source: documentSource };
+        ? { op: opType, index, id, version: record.offset, source: documentSource }
+        : { op: opType, index, id, version: record.offset, pipeline, source: documentSource };
     }
     const id = state.idStrategy === "none" ? undefined : `${record.topic}-${String(record.partition)}-${record.offset}`;
     return pipeline === undefined ? { op: opType, index, id, source: documentSource } : { op: opType, index, id, pipeline, source: documentSource };
   }
 
-  function metadata(record: KafkaRecord): string {
+  function metadata(record: KafkaRecord, key: DecodedKey | undefined): string {
     // Offsets are int64 decimal strings: written as raw JSON numbers (exact, mapped as long).
     const offset = /^\d+$/.test(record.offset) ? record.offset : JSON.stringify(record.offset);
     let meta = `{"topic":${JSON.stringify(record.topic)},"partition":${JSON.stringify(record.partition)},"offset":${offset}`;
     if (isValidTimestamp(record.timestamp)) meta += `,"timestamp":${JSON.stringify(iso(record.timestamp))}`;
-    if (record.key !== null) meta += `,${bytesField("key", record.key)}`;
+    if (key !== undefined) meta += `,"key":${key.json}`;
+    else if (record.key !== null) meta += `,${bytesField("key", record.key)}`;
     meta += headersFields(record.headers);
     return `${meta}}`;
   }
@@ -324,19 +338,19 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * The fields to add, comma-separated, without the surrounding braces ("" when none).
    * `has` tells which of the fields the document already has (TIMESTAMP_BIT, METADATA_BIT).
    */
-  function extraFields(record: KafkaRecord, ts: number, has: number): string {
+  function extraFields(record: KafkaRecord, ts: number, has: number, key: DecodedKey | undefined): string {
     let fields = "";
     if (addTimestamp && (has & TIMESTAMP_BIT) === 0) {
       fields = `${timestampKey}:${JSON.stringify(iso(ts))}`;
     }
     if (metadataField !== "" && (has & METADATA_BIT) === 0) {
-      fields += `${fields === "" ? "" : ","}${metadataKey}:${metadata(record)}`;
+      fields += `${fields === "" ? "" : ","}${metadataKey}:${metadata(record, key)}`;
     }
     return fields;
   }
 
-  function wrap(record: KafkaRecord, ts: number, text: string, value: Buffer, valid: boolean): string {
-    const fields = extraFields(record, ts, 0);
+  function wrap(record: KafkaRecord, ts: number, text: string, value: Buffer, valid: boolean, key: DecodedKey | undefined): string {
+    const fields = extraFields(record, ts, 0, key);
     let out = `{${fields}${fields === "" ? "" : ","}${messageKey}:${JSON.stringify(trimLineEnd(text))}`;
     if (!valid) out += `,${messageBase64Key}:${JSON.stringify(value.toString("base64"))}`;
     return `${out}}`;
@@ -347,8 +361,8 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * break trimmed) are escaped straight into the bulk body, the same bytes `wrap`
    * would produce through two strings per record.
    */
-  function wrapBytes(record: KafkaRecord, ts: number, value: Buffer): SplicedSource {
-    const fields = extraFields(record, ts, 0);
+  function wrapBytes(record: KafkaRecord, ts: number, value: Buffer, key: DecodedKey | undefined): SplicedSource {
+    const fields = extraFields(record, ts, 0, key);
     const rest = value.subarray(0, lineEnd(value));
     return { head: `{${fields}${fields === "" ? "" : ","}${messageKey}:"`, rest, escapeRest: true, restBytes: escapedLength(rest), tail: '"}' };
   }
@@ -368,7 +382,7 @@ export function createDecoder(options: DecoderOptions): Decoder {
    * those bytes plus the fields to splice in after its opening brace (never copied
    * into a second per-record buffer).
    */
-  function source(record: KafkaRecord, state: TopicState, value: Buffer, ts: number): DocumentSource {
+  function source(record: KafkaRecord, state: TopicState, value: Buffer, ts: number, key: DecodedKey | undefined): DocumentSource {
     const valid = isUtf8(value);
     const brace = valid ? firstNonBlankByte(value, 0) : -1;
     // The scanner validates without building the object: JSON.parse would allocate
@@ -376,10 +390,10 @@ export function createDecoder(options: DecoderOptions): Decoder {
     const scanner = state.scanner;
     const scanned = brace >= 0 && value[brace] === OPEN_BRACE ? scanner.scanUtf8(value, brace) : SCAN_INVALID;
     lastField = undefined;
-    if (scanned === SCAN_INVALID) return valid ? wrapBytes(record, ts, value) : wrap(record, ts, value.toString("utf8"), value, valid);
+    if (scanned === SCAN_INVALID) return valid ? wrapBytes(record, ts, value, key) : wrap(record, ts, value.toString("utf8"), value, valid, key);
     if (state.fieldPath !== undefined) lastField = capturedField(scanner, value);
 
-    const fields = extraFields(record, ts, presentFields(value, scanned));
+    const fields = extraFields(record, ts, presentFields(value, scanned), key);
     if (fields === "") return hasLineBreak(value) ? blankLineBreaks(Buffer.from(value)) : value;
     const empty = value[firstNonBlankByte(value, brace + 1)] === CLOSE_BRACE;
     // No copy: the body builder writes the head, then the record's bytes after the
@@ -388,12 +402,35 @@ export function createDecoder(options: DecoderOptions): Decoder {
     return { head: `{${fields}${empty ? "" : ","}`, rest, restBytes: rest.length };
   }
 
-  function tombstone(record: KafkaRecord, state: TopicState, ts: number): DecodeResult {
+  /**
+   * A value read with its schema: an object is serialized once (JSON.stringify) with the
+   * added fields spliced in after its brace; any other value (a schema of a primitive
+   * type, an array) is wrapped in the message field. JSON text (JSON Schema) and `auto`
+   * values without a known frame take the JSON path.
+   */
+  function registrySource(record: KafkaRecord, state: TopicState, value: Buffer, ts: number, key: DecodedKey | undefined): DocumentSource {
+    const decoded = readFramed(schemas, value, state.valueFormat, "value");
+    if (decoded === undefined) return source(record, state, value, ts, key);
+    if (Buffer.isBuffer(decoded)) return source(record, state, decoded, ts, key);
+    lastField = undefined;
+    if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded)) {
+      const fields = extraFields(record, ts, 0, key);
+      return `{${fields}${fields === "" ? "" : ","}${messageKey}:${JSON.stringify(decoded)}}`;
+    }
+    if (state.fieldPath !== undefined) lastField = readField(decoded, state.fieldPath);
+    const has = (Object.hasOwn(decoded, timestampField) ? TIMESTAMP_BIT : 0) | (metadataField !== "" && Object.hasOwn(decoded, metadataField) ? METADATA_BIT : 0);
+    const fields = extraFields(record, ts, has, key);
+    const json = JSON.stringify(decoded);
+    if (fields === "") return json;
+    return json.length === 2 ? `{${fields}}` : `{${fields},${json.slice(1)}`;
+  }
+
+  function tombstone(record: KafkaRecord, state: TopicState, ts: number, key: DecodedKey | undefined): DecodeResult {
     if (tombstones === "skip") return SKIP_TOMBSTONE;
     if (state.idStrategy !== "key") return SKIP_IDS_NOT_KEYS;
     if (record.key === null || record.key.length === 0) return SKIP_NO_KEY;
     const index = router.route(record.topic, ts);
-    const id = keyId(record.key);
+    const id = key?.id ?? keyId(record.key);
     // Beside updates, ordered like them; beside index writes, versioned like them (a
     // delete older than the document's value does not remove it).
     const action: BulkAction = state.orderedByKey
@@ -407,9 +444,10 @@ export function createDecoder(options: DecoderOptions): Decoder {
       // Deterministic for records without a timestamp (the epoch), so a redelivery is identical.
       const ts = effectiveTimestamp(record.timestamp);
       const state = stateOf(record.topic);
-      if (record.value === null) return tombstone(record, state, ts);
-      const documentSource = source(record, state, record.value, ts);
-      const action = writeAction(record, state, router.route(record.topic, ts, lastField), documentSource);
+      const key = state.keyFormat === "json" ? undefined : readKey(schemas, record.key, state.keyFormat);
+      if (record.value === null) return tombstone(record, state, ts, key);
+      const documentSource = state.valueFormat === "json" ? source(record, state, record.value, ts, key) : registrySource(record, state, record.value, ts, key);
+      const action = writeAction(record, state, router.route(record.topic, ts, lastField), documentSource, key);
       return { kind: "document", action };
     },
   };

@@ -194,6 +194,7 @@ async function drive(run: RedrivePipeline, plan: readonly PartitionRange[], topi
       { name: "bulk workers", run: () => sink.workers.stop() },
       { name: "final commit and group leave", run: () => reader.stop() },
       { name: "dead-letter producer", run: () => sink.deadLetters?.close() },
+      { name: "schema registry", run: () => { sink.schemas.close(); return undefined; } },
       { name: "Elasticsearch client", run: () => sink.es.close() },
     ], budget.deadline, run.logger);
   }

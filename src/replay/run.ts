@@ -184,6 +184,7 @@ class ReplayRun {
     await runStopSteps([
       { name: "bulk workers", run: () => this.#sink.workers.stop() },
       { name: "dead-letter producer", run: () => this.#sink.deadLetters?.close() },
+      { name: "schema registry", run: () => { this.#sink.schemas.close(); return undefined; } },
       { name: "replay reader", run: () => this.#reader.stop() },
       { name: "Elasticsearch client", run: () => this.#sink.es.close() },
     ], budget.deadline, this.#io.logger);

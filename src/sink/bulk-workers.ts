@@ -1,6 +1,6 @@
 import type { Client } from "@elastic/elasticsearch";
 import PQueue from "p-queue";
-import { ConfigError, describeError, TransferError } from "../errors.ts";
+import { ConfigError, describeError, RecordDecodeError, TransferError } from "../errors.ts";
 import type { BulkAction, PendingDocument } from "../pipeline/document.ts";
 import type { Ack, KafkaRecord, QueuedRecord } from "../pipeline/record.ts";
 import { withAdaptiveConcurrency } from "./adaptive-bulk.ts";
@@ -28,6 +28,19 @@ export interface DocumentSource<T> {
   /** Resolves when an item is waiting, after `timeoutMs`, or on abort; never rejects. */
   waitForItems(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   release(bytes: number, count?: number): void;
+}
+
+/**
+ * A step before decoding that may make a record wait (schemas/schema-gate.ts: a schema
+ * not fetched yet). A held record is neither acked nor released: it keeps its queue
+ * budget and holds its partition's commit, and comes back through `onResume` to be
+ * accepted again. It must never drop one.
+ */
+export interface RecordGate<T> {
+  /** True when the record can be decoded now; false when the gate holds it. */
+  admit(item: T): boolean;
+  /** Where the gate hands held records back (set once, by the workers). */
+  onResume(resume: (items: T[]) => void): void;
 }
 
 /** The decoder's verdict on one record: a bulk action to send, or nothing to send. */
@@ -69,6 +82,8 @@ export interface StartBulkWorkersParams {
   readonly sizeOf?: (item: QueuedRecord) => number;
   /** Overrides `options.failurePolicy` (e.g. a dead-letter policy built by the caller). */
   readonly failurePolicy?: FailurePolicy;
+  /** Holds records that cannot be decoded yet (default: none, every record is decoded at once). */
+  readonly gate?: RecordGate<QueuedRecord>;
 }
 
 export interface BulkWorkers {
@@ -178,6 +193,10 @@ class BulkWorkerPool implements BulkWorkers {
   readonly #failurePolicy: FailurePolicy;
   readonly #send: BulkSend;
   readonly #batcher: Batcher<PendingDocument>;
+  readonly #gate: RecordGate<QueuedRecord> | undefined;
+  /** Records the gate handed back, accepted before anything new is taken from the queue. */
+  #resumed: QueuedRecord[] = [];
+  readonly #resumedWake = new Wakeup();
   readonly #intake = new AbortController();
   readonly #stopIntake = (): void => {
     this.#intake.abort();
@@ -209,6 +228,11 @@ class BulkWorkerPool implements BulkWorkers {
       createFailurePolicy(options.failurePolicy, { observer: this.#observer, logger: this.#logger, excerptBytes: options.excerptBytes });
     this.#send = createBulkSender({ bulk, failurePolicy: this.#failurePolicy, retry: options, observer: this.#observer, logger: this.#logger });
     this.#batcher = new Batcher<PendingDocument>(options);
+    this.#gate = params.gate;
+    this.#gate?.onResume((items) => {
+      this.#resumed.push(...items);
+      this.#resumedWake.wake();
+    });
     if (this.#signal.aborted) this.#intake.abort();
     else this.#signal.addEventListener("abort", this.#stopIntake, { once: true });
     this.fatal = new Promise<TransferError>((resolve) => {
@@ -290,8 +314,9 @@ class BulkWorkerPool implements BulkWorkers {
 
   /** A record the decoder threw on: a bug or a poison record, so the failure policy decides. */
   async #rejectUndecodable(record: KafkaRecord, ack: Ack, error: unknown): Promise<void> {
+    const errorType = error instanceof RecordDecodeError ? error.errorType : "decode_error";
     const verdict = await this.#failurePolicy.handle(
-      { record, action: undefined, status: undefined, errorType: "decode_error", reason: describeError(error) },
+      { record, action: undefined, status: undefined, errorType, reason: describeError(error) },
       this.#signal,
     );
     if (verdict.kind === "ack") ack();
@@ -299,6 +324,7 @@ class BulkWorkerPool implements BulkWorkers {
   }
 
   #accept(item: QueuedRecord, at: number): void {
+    if (this.#gate !== undefined && !this.#gate.admit(item)) return;
     const ack = this.#settleOnce(item);
     let result: DecodeResult;
     try {
@@ -355,6 +381,15 @@ class BulkWorkerPool implements BulkWorkers {
     return due !== undefined && this.#inFlight === 0 ? 0 : due;
   }
 
+  /** Up to a batch's room: records the gate handed back first, then the queue's. */
+  #take(): QueuedRecord[] {
+    const room = this.#batcher.room();
+    if (this.#resumed.length === 0) return this.#queue.take(room.documents, room.bytes);
+    const taken = this.#resumed.length <= room.documents ? this.#resumed : this.#resumed.slice(0, room.documents);
+    this.#resumed = taken === this.#resumed ? [] : this.#resumed.slice(room.documents);
+    return taken;
+  }
+
   async #loop(): Promise<void> {
     const intake = this.#intake.signal;
     while (!intake.aborted) {
@@ -363,14 +398,13 @@ class BulkWorkerPool implements BulkWorkers {
         await abortable(this.#requests.onSizeLessThan(1), intake);
         continue;
       }
-      if (this.#queue.waiting === 0) {
+      if (this.#queue.waiting === 0 && this.#resumed.length === 0) {
         const due = this.#lingerFor(this.#batcher.msUntilDue(performance.now()));
         if (due === 0) this.#dispatch(this.#batcher.flush());
-        else await Promise.race([this.#queue.waitForItems(due ?? IDLE_WAIT_MS, intake), this.#pipeIdle.wait(), this.#batched.wait()]);
+        else await Promise.race([this.#queue.waitForItems(due ?? IDLE_WAIT_MS, intake), this.#pipeIdle.wait(), this.#batched.wait(), this.#resumedWake.wait()]);
         continue;
       }
-      const room = this.#batcher.room();
-      const taken = this.#queue.take(room.documents, room.bytes);
+      const taken = this.#take();
       const at = performance.now();
       for (const item of taken) this.#accept(item, at);
       if (this.#batcher.isDue(performance.now())) this.#dispatch(this.#batcher.flush());

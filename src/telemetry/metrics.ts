@@ -125,6 +125,13 @@ export interface TransferMetrics {
   setBulkConcurrencyLimit(limit: number): void;
   setElasticsearchUp(up: boolean): void;
 
+  // Schema registry.
+  /** One fetch of a schema by id: success, not_found (the registry does not know the id) or error. */
+  schemaFetched(outcome: "success" | "not_found" | "error"): void;
+  /** Records held until their schema is fetched. */
+  setRecordsAwaitingSchema(count: number): void;
+  setSchemasCached(count: number): void;
+
   /** Any error worth counting, by a short fixed kind (e.g. `kafka`, `commit`, `bulk`). */
   errorOccurred(kind: string): void;
 }
@@ -347,6 +354,20 @@ function bulkMetrics(d: Declare): BulkMetrics {
   };
 }
 
+type SchemaMetrics = Pick<TransferMetrics, "schemaFetched" | "setRecordsAwaitingSchema" | "setSchemasCached">;
+
+/** The schema registry: fetches by outcome, the records waiting for one, the schemas cached. */
+function schemaMetrics(d: Declare): SchemaMetrics {
+  const fetches = d.counter("schema_fetches_total", "Schema fetches from the registry by outcome: success, not_found (unknown id), error (unreachable, timeout, 5xx); failures are retried while records wait.", ["outcome"]);
+  const awaiting = d.gauge("records_awaiting_schema", "Records held (unacknowledged, their partition's commit below them) until the registry serves their schema.");
+  const cached = d.gauge("schemas_cached", "Compiled schemas in memory.");
+  return {
+    schemaFetched: (outcome) => { fetches.inc({ outcome }); },
+    setRecordsAwaitingSchema: (count) => { awaiting.set(count); },
+    setSchemasCached: (count) => { cached.set(count); },
+  };
+}
+
 export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
   const registry = new Registry();
   const d = declarer(registry, options.now ?? Date.now);
@@ -388,6 +409,7 @@ export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
     ...groupMetrics(d),
     ...outcomeMetrics(d),
     ...bulkMetrics(d),
+    ...schemaMetrics(d),
     errorOccurred(kind) {
       errors.inc({ kind: kinds.value(kind) });
     },

@@ -4,6 +4,7 @@
  * in every phase, so the Elasticsearch ceiling indexes exactly what the worker does.
  */
 import type { Variant } from "./settings.ts";
+import { avroDocument, avroValue } from "./avro.ts";
 import { seededRandom } from "../support/prng.ts";
 
 const WORDS = (
@@ -123,6 +124,11 @@ export function makeRecord(variant: Variant, i: number, size: number): string {
   return variant === "text" ? textRecord(i, size) : jsonRecord(i, size);
 }
 
+/** Record i's value as produced: text for every variant but `avro` (framed Avro bytes). */
+export function recordValue(variant: Variant, i: number, size: number): string | Buffer {
+  return variant === "avro" ? avroValue(i, size) : makeRecord(variant, i, size);
+}
+
 /**
  * The source the worker sends to Elasticsearch for record i, with the worker's default
  * document settings: a JSON object that has "@timestamp" goes verbatim; a text line is
@@ -130,6 +136,7 @@ export function makeRecord(variant: Variant, i: number, size: number): string {
  * for the Kafka timestamp.
  */
 export function documentSource(variant: Variant, i: number, size: number, timestampMs: number): string {
+  if (variant === "avro") return avroDocument(i, size, timestampMs);
   const value = makeRecord(variant, i, size);
   if (variant !== "text") return value;
   return `{"@timestamp":${JSON.stringify(new Date(timestampMs).toISOString())},"message":${JSON.stringify(value)}}`;

@@ -7,6 +7,9 @@
  * before and after; kafkajs' own decoding of fetch responses and the HTTP client are
  * outside (the Kafka ceiling and `make bench` cover them).
  *
+ * Then the decode cost per value format (test/bench/format-cost.ts): the same event as
+ * json, Avro, Protobuf and JSON Schema through the worker's decoder.
+ *
  * Environment: BENCH_RECORDS (200000), BENCH_VARIANTS (json,text), BENCH_RECORD_BYTES (1024), BENCH_HOT_ROUNDS (5),
  * BENCH_HOT_TEMPLATE (the index template, default "{topic}"; e.g. "logs-{field:service.name}-{yyyy.MM.dd}"
  * for the cost of routing by a document field).
@@ -24,6 +27,7 @@ import { Checkpointer } from "../../src/source/offsets/checkpointer.ts";
 import { toKafkaRecord } from "../../src/source/consumer/record-conversion.ts";
 import { createMetrics } from "../../src/telemetry/metrics.ts";
 import { makeRecord } from "./data.ts";
+import { formatCosts, formatCostTable, formatDecoderOptions, formatValue } from "./format-cost.ts";
 import { loadSettings, type Variant } from "./settings.ts";
 
 const TOPIC = "hot-path";
@@ -39,7 +43,7 @@ function cpuMicros(): number {
 
 /** kafkajs-shaped messages, values as slices of one large buffer like a fetch response. */
 function messages(variant: Variant, count: number, recordBytes: number): KafkaMessage[] {
-  const values = Array.from({ length: count }, (_, i) => Buffer.from(makeRecord(variant, i, recordBytes)));
+  const values = Array.from({ length: count }, (_, i) => (variant === "avro" ? formatValue("avro", i, recordBytes) : Buffer.from(makeRecord(variant, i, recordBytes))));
   const all = Buffer.concat(values);
   let at = 0;
   const now = Date.now();
@@ -53,12 +57,12 @@ function messages(variant: Variant, count: number, recordBytes: number): KafkaMe
 const TEMPLATE = process.env.BENCH_HOT_TEMPLATE ?? "{topic}";
 
 /** One pass over `msgs`; adds the CPU µs of each stage to `spent`. */
-function pass(msgs: readonly KafkaMessage[], spent: Record<Stage, number>): void {
+function pass(msgs: readonly KafkaMessage[], spent: Record<Stage, number>, variant: Variant): void {
   const checkpointer = new Checkpointer();
   checkpointer.assign([{ topic: TOPIC, partition: 0 }]);
   checkpointer.seedPosition(TOPIC, 0, "0");
   const queue = new BoundedQueue<QueuedRecord>({ maxRecords: 1e9, maxBytes: 1e15, lowWatermarkRatio: 0.5 }, (item) => item.record.size);
-  const decoder = createDecoder({ router: createRouter({ template: TEMPLATE }) });
+  const decoder = createDecoder({ router: createRouter({ template: TEMPLATE }), ...(variant === "avro" ? formatDecoderOptions("avro") : {}) });
   const metrics = createMetrics({ defaultMetrics: false });
   metrics.setPendingRecords(TOPIC, 0, 0);
   const batcher = new Batcher<PendingDocument>({ maxDocuments: 2000, maxBytes: 5 * 2 ** 20, lingerMs: 100 });
@@ -110,14 +114,16 @@ function main(): void {
   const lines = ["| variant | " + STAGES.join(" | ") + " | total µs/record | CPU s per 100k |", "|---|" + STAGES.map(() => "--:|").join("") + "--:|--:|"];
   for (const variant of settings.variants) {
     const msgs = messages(variant, settings.records, settings.recordBytes);
-    pass(msgs.slice(0, 20_000), Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>); // warm-up
+    pass(msgs.slice(0, 20_000), Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>, variant); // warm-up
     const spent = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
-    for (let r = 0; r < rounds; r++) pass(msgs, spent);
+    for (let r = 0; r < rounds; r++) pass(msgs, spent, variant);
     const per = (us: number): number => us / (rounds * msgs.length);
     const total = STAGES.reduce((a, s) => a + per(spent[s]), 0);
     lines.push(`| ${variant} | ${STAGES.map((s) => per(spent[s]).toFixed(2)).join(" | ")} | ${total.toFixed(2)} | ${(total / 10).toFixed(3)} |`);
   }
   process.stdout.write(`hot path, CPU µs per record (${String(settings.records)} records x ${String(rounds)} rounds, ${String(settings.recordBytes)} B, template ${TEMPLATE}):\n${lines.join("\n")}\n`);
+  const formats = formatCosts(20_000, settings.recordBytes, rounds);
+  process.stdout.write(`\ndecode cost per value format (the same event as json, Avro, Protobuf, JSON Schema; CPU µs per record, best of ${String(rounds)}):\n${formatCostTable(formats)}\n`);
 }
 
 main();

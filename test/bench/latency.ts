@@ -7,7 +7,7 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import { sleep } from "../support/env.ts";
-import { makeRecord } from "./data.ts";
+import { recordValue } from "./data.ts";
 import { histogramDelta, parseHistogram, quantile, type Histogram, type Quantile } from "./histogram.ts";
 import { openProducer, type ProducerKind } from "./produce.ts";
 import { cpuSeconds, memoryUse, type CpuShares } from "./proc.ts";
@@ -82,8 +82,8 @@ export async function latencyRun(options: {
         if (elapsed >= options.seconds) break;
         const due = Math.floor(options.rate * elapsed);
         if (due > produced) {
-          const lines: string[] = [];
-          for (let i = produced; i < due; i++) lines.push(makeRecord(options.variant, i, options.recordBytes));
+          const lines: (string | Buffer)[] = [];
+          for (let i = produced; i < due; i++) lines.push(recordValue(options.variant, i, options.recordBytes));
           await producer.write(lines);
           produced = due;
         }

@@ -25,6 +25,8 @@ export async function naiveBaseline(options: {
   count: number;
   label: string;
   timeoutMs: number;
+  /** The document of a value; default: a JSON object as it is, anything else as {message}. */
+  toDocument?: (value: Buffer) => unknown;
 }): Promise<NaiveResult> {
   const es = new Client({ node: options.esNode, requestTimeout: 30_000 });
   await createIndex(es, options.index);
@@ -46,8 +48,8 @@ export async function naiveBaseline(options: {
       eachMessage: async ({ message }) => {
         if (records >= options.count) return;
         firstAt ??= performance.now();
-        const text = message.value?.toString("utf8") ?? "";
-        const document: unknown = text.startsWith("{") ? JSON.parse(text) : { message: text };
+        const text = options.toDocument === undefined ? (message.value?.toString("utf8") ?? "") : "";
+        const document: unknown = options.toDocument !== undefined && message.value !== null ? options.toDocument(message.value) : text.startsWith("{") ? JSON.parse(text) : { message: text };
         await es.index({ index: options.index, document });
         records++;
         if (records === options.count) resolveDone(performance.now());

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { CompressionTypes, logLevel } from "kafkajs";
 import { newKafkaClient } from "../../src/source/client/kafka-client.ts";
-import { makeRecord } from "./data.ts";
+import { recordValue } from "./data.ts";
 import { fmt, progress } from "./progress.ts";
 import { codecOf, type Variant } from "./settings.ts";
 
@@ -15,8 +15,8 @@ export type ProducerKind = "kcat" | "kafkajs";
 
 export interface LineProducer {
   readonly kind: ProducerKind;
-  /** Hands the lines over; resolves when more may be written (back-pressure). */
-  write(lines: readonly string[]): Promise<void>;
+  /** Hands the values over; resolves when more may be written (back-pressure). kcat takes text lines only. */
+  write(lines: readonly (string | Buffer)[]): Promise<void>;
   /** Flushes everything written and waits for the brokers' acknowledgement. */
   close(): Promise<void>;
 }
@@ -33,8 +33,8 @@ export function kcatVersion(): string | undefined {
   return `kcat ${kcat ?? "?"} (librdkafka ${librdkafka ?? "?"})`;
 }
 
-export function chooseProducer(wanted: "kcat" | "kafkajs" | "auto"): ProducerKind {
-  if (wanted === "kafkajs") return "kafkajs";
+export function chooseProducer(wanted: "kcat" | "kafkajs" | "auto", variant?: Variant): ProducerKind {
+  if (wanted === "kafkajs" || variant === "avro") return "kafkajs";
   if (kcatAvailable()) return "kcat";
   if (wanted === "kcat") throw new Error("BENCH_PRODUCER=kcat but kcat is not installed (make tools installs it)");
   return "kafkajs";
@@ -74,6 +74,7 @@ function kcatProducer(options: OpenOptions): LineProducer {
     kind: "kcat",
     async write(lines) {
       if (lines.length === 0) return;
+      if (lines.some((line) => typeof line !== "string")) throw new Error("kcat takes text lines: binary values go through the kafkajs producer");
       if (!stdin.write(`${lines.join("\n")}\n`)) await Promise.race([once(stdin, "drain"), died]);
     },
     async close() {
@@ -150,9 +151,9 @@ export async function produceBacklog(
   try {
     for (let start = 0; start < options.count; start += CHUNK) {
       const end = Math.min(options.count, start + CHUNK);
-      const lines: string[] = [];
+      const lines: (string | Buffer)[] = [];
       for (let i = start; i < end; i++) {
-        const line = makeRecord(options.variant, i, options.recordBytes);
+        const line = recordValue(options.variant, i, options.recordBytes);
         bytes += line.length;
         lines.push(line);
       }

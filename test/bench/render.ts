@@ -25,6 +25,7 @@ export function ceilingRates(samples: readonly (readonly [number, number])[]): [
 export const COLORS: Record<Variant, string> = {
   json: "#1f6fb4",
   text: "#d0542c",
+  avro: "#17a2b8",
   "json-gzip": "#2a9d55",
   "json-snappy": "#8e44ad",
   "json-lz4": "#c9a227",

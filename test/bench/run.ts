@@ -41,6 +41,15 @@ import {
 import { decodeCost } from "./decode-cost.ts";
 import { codecOf, loadSettings, type BenchSettings, type Variant } from "./settings.ts";
 import { runWorkerBacklog } from "./worker-run.ts";
+import { BENCH_AVRO_SCHEMA, registerBenchAvro } from "./avro.ts";
+import { compileAvro } from "../../src/pipeline/schemas/avro.ts";
+import { REGISTRY_URL } from "../support/env.ts";
+
+/** The naive baseline's decoding of an Avro value: the same reader the worker uses, record by record. */
+function naiveAvroDocument(): (value: Buffer) => unknown {
+  const reader = compileAvro({ schemaType: "AVRO", schema: JSON.stringify(BENCH_AVRO_SCHEMA), references: [] });
+  return (value) => reader.read(value);
+}
 
 /** kafkajs 2.2.4 trips Node's negative-timeout warning on every connection (its issue 1751): noise here. */
 function quietKnownWarnings(): void {
@@ -105,12 +114,16 @@ async function benchVariant(
   const topic = `${runId}-${variant}`;
   const n = settings.records;
   const tag = (phase: string): string => `[${phase} ${variant}]`;
+  // avro: binary values (the kafkajs producer), the schema registered first, the worker told the format.
+  const kind: ProducerKind = chooseProducer(producer, variant);
+  const workerEnv = variant === "avro" ? { ...settings.workerEnv, VALUE_FORMAT: "avro", SCHEMA_REGISTRY_URL: REGISTRY_URL } : settings.workerEnv;
+  if (variant === "avro") progress.log(`${tag("produce")} Avro schema id ${String(await registerBenchAvro(REGISTRY_URL, `${topic}-value`))} at ${REGISTRY_URL}`);
 
   // 1. Data.
   progress.log(`${tag("produce")} ${fmt(n)} records into ${topic} (${String(settings.partitions)} partitions) with ${producer}`);
   await createTopic(topic, settings.partitions);
   cleanup.topics.push(topic);
-  const produced = await produceBacklog(producer, {
+  const produced = await produceBacklog(kind, {
     brokers: settings.brokers, topic, partitions: settings.partitions, variant, count: n, recordBytes: settings.recordBytes,
   });
   const inTopic = await topicRecords(topic);
@@ -146,7 +159,7 @@ async function benchVariant(
   const profileDir = settings.profile ? path.join(outputDir, `profile-${variant}`) : undefined;
   const worker = await runWorkerBacklog({
     es, topic, groupId: workerGroup, count: n, label: tag("worker"), logFile: path.join(outputDir, `worker-${variant}.log`), profileDir,
-    pids, extraEnv: settings.workerEnv,
+    pids, extraEnv: workerEnv,
   });
   progress.log(
     `${tag("worker")} ${fmt(worker.recordsPerSecond)} rec/s (${worker.seconds.toFixed(1)} s), CPU ${worker.cpuSecondsPer100k.toFixed(2)} s/100k, ` +
@@ -165,6 +178,7 @@ async function benchVariant(
   const naive = await naiveBaseline({
     brokers: settings.brokers, esNode: settings.esNode, topic, groupId: naiveGroup, index: naiveIndex, count: settings.naiveRecords,
     label: tag("naive"), timeoutMs: 60 * 60_000,
+    ...(variant === "avro" ? { toDocument: naiveAvroDocument() } : {}),
   });
   progress.log(`${tag("naive")} ${fmt(naive.recordsPerSecond)} rec/s over ${fmt(naive.records)} records`);
   await deleteIndex(es, naiveIndex);
@@ -181,9 +195,9 @@ async function benchVariant(
     const rate = Math.max(1, Math.round(worker.recordsPerSecond / 2));
     progress.log(`${tag("latency")} ${String(settings.latencySeconds)} s at ${fmt(rate)} rec/s (half the worker's rate)`);
     latency = await latencyRun({
-      es, producer, brokers: settings.brokers, topic: latTopic, groupId: latGroup, partitions: settings.partitions, variant,
+      es, producer: kind, brokers: settings.brokers, topic: latTopic, groupId: latGroup, partitions: settings.partitions, variant,
       recordBytes: settings.recordBytes, rate, seconds: settings.latencySeconds, label: tag("latency"),
-      logFile: path.join(outputDir, `worker-${variant}-latency.log`), pids, extraEnv: settings.workerEnv,
+      logFile: path.join(outputDir, `worker-${variant}-latency.log`), pids, extraEnv: workerEnv,
     });
     const p = (q: number): string => {
       const found = latency?.quantiles.find((x) => x.q === q);

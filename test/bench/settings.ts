@@ -5,12 +5,15 @@
 import os from "node:os";
 import path from "node:path";
 
-/** The payload (`json` log events or `text` lines); `json-<codec>`: json in batches the producer compressed. */
+/**
+ * The payload (`json` log events or `text` lines); `json-<codec>`: json in batches the
+ * producer compressed; `avro`: the json events as Avro records through the schema registry.
+ */
 export type Codec = "gzip" | "snappy" | "lz4" | "zstd";
-export type Variant = "json" | "text" | `json-${Codec}`;
+export type Variant = "json" | "text" | "avro" | `json-${Codec}`;
 export const CODECS: readonly Codec[] = ["gzip", "snappy", "lz4", "zstd"];
 /** Measured by default; the compressed variants on request (BENCH_VARIANTS=json,json-lz4,...). */
-export const VARIANTS: readonly Variant[] = ["json", "text"];
+export const VARIANTS: readonly Variant[] = ["json", "text", "avro"];
 export const ALL_VARIANTS: readonly Variant[] = [...VARIANTS, ...CODECS.map((c): Variant => `json-${c}`)];
 
 /** The compression codec of a variant's batches, or "none". */

@@ -6,7 +6,7 @@
 # not beside it, to save memory.
 #
 #   compat.sh [COMMAND...]
-# variables: COMPAT_KAFKA_VERSION, COMPAT_ES_VERSION, COMPAT_KAFKA_PORT, COMPAT_ES_PORT,
+# variables: COMPAT_KAFKA_VERSION, COMPAT_ES_VERSION, COMPAT_KAFKA_PORT, COMPAT_ES_PORT, COMPAT_REGISTRY_PORT,
 #            KES_COMPAT_RUN_DIR
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -19,11 +19,13 @@ export ES_VERSION="${COMPAT_ES_VERSION:-9.2.4}"
 export KAFKA_PORT="${COMPAT_KAFKA_PORT:-9192}"
 export ES_PORT="${COMPAT_ES_PORT:-9210}"
 export KES_RUN_DIR="${KES_COMPAT_RUN_DIR:-$cache/run-compat}"
+export SCHEMA_REGISTRY_PORT="${COMPAT_REGISTRY_PORT:-$((ES_PORT + 60))}"
+export SCHEMA_REGISTRY_URL="http://127.0.0.1:$SCHEMA_REGISTRY_PORT/apis/ccompat/v7"
 export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
 export ES_NODE="http://127.0.0.1:$ES_PORT"
 # The fault proxy of the integration suite, inside the same port neighbourhood.
 export KES_FAULT_PROXY_PORT="${COMPAT_FAULT_PROXY_PORT:-$((ES_PORT + 50))}"
-unset KAFKA_CONTROLLER_PORT ES_TRANSPORT_PORT
+unset KAFKA_CONTROLLER_PORT ES_TRANSPORT_PORT REGISTRY_MANAGEMENT_PORT
 
 # The suites left out by default, to keep within about 6 minutes: they exercise our own
 # handling of outages and crashes (Elasticsearch stopped and restarted, workers

@@ -34,6 +34,8 @@ export ES_PORT="$SEC_ES_PORT"
 export ES_TRANSPORT_PORT="${SEC_ES_TRANSPORT_PORT:-$((SEC_ES_PORT + 100))}"
 export ES_HEAP="${ES_HEAP:-512m}"
 export ES_SECURITY_ENABLED=true
+# the secured suites need no schema registry
+export KES_WITH_REGISTRY=0
 # The node runs with the test-only analysis plugin (built and installed by services.sh).
 export ES_TEST_PLUGINS=es-analysis-plugin
 # shellcheck source=services.sh

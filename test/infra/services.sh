@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Real Apache Kafka (KRaft, single node) and Elasticsearch for integration tests,
-# without a Docker engine. Both servers come from Maven Central (see pom.xml).
+# Real Apache Kafka (KRaft, single node), Elasticsearch and a schema registry (Apicurio,
+# see registry.sh) for integration tests, without a Docker engine. All three come from
+# Maven Central (see pom.xml).
 #
 #   services.sh up | down | status | env | fetch
 #               es-stop | es-start | es-pid | kafka-stop | kafka-start
+#               registry-stop | registry-start | registry-pid
 #
 # See test/infra/README.md. Only ever binds/talks to 127.0.0.1.
 set -euo pipefail
@@ -23,6 +25,7 @@ KAFKA_HEAP="${KAFKA_HEAP:-512m}"
 KES_START_TIMEOUT="${KES_START_TIMEOUT:-180}"   # seconds, per server
 KES_STOP_TIMEOUT="${KES_STOP_TIMEOUT:-30}"      # seconds before SIGKILL
 KES_MAVEN_REPO="${KES_MAVEN_REPO:-}"             # optional -Dmaven.repo.local
+KES_WITH_REGISTRY="${KES_WITH_REGISTRY:-1}"      # 0: up/down/status leave the schema registry out
 # test-only Elasticsearch plugins (directories beside this script) the node runs with
 ES_TEST_PLUGINS="${ES_TEST_PLUGINS-es-ingest-plugin}"
 MVN="${MVN:-mvn}"
@@ -35,6 +38,8 @@ KRUN="$KES_RUN_DIR/kafka"
 ERUN="$KES_RUN_DIR/es"
 ES_MAJOR="${ES_VERSION%%.*}"
 KAFKA_MAJOR="${KAFKA_VERSION%%.*}"
+# shellcheck source=registry.sh
+source "$INFRA_DIR/registry.sh"
 
 log() { printf '%s\n' "services.sh: $*" >&2; }
 die() { printf '%s\n' "services.sh: ERROR: $*" >&2; exit 1; }
@@ -425,12 +430,15 @@ kafka_wait() {
   done
 }
 
-kafka_stop() {
-  local p; p="$(kafka_pid)"
+# stop_ours NAME PID_FILE MARKER PID: our server by its pid, and any stray process of
+# ours that lost its pid file (its command line carries MARKER)
+stop_ours() {
   # shellcheck disable=SC2046
-  stop_pids kafka $p $(pids_with "$KRUN/server.properties")
-  rm -f "$KRUN/kafka.pid"
+  stop_pids "$1" $4 $(pids_with "$3")
+  rm -f "$2"
 }
+
+kafka_stop() { stop_ours kafka "$KRUN/kafka.pid" "$KRUN/server.properties" "$(kafka_pid)"; }
 
 kafka_describe() {
   local v
@@ -619,17 +627,21 @@ cmd_up() {
   # fetch both and check ports first, so that such a failure starts nothing
   ensure_kafka_dist
   ensure_es_dist
+  if ((KES_WITH_REGISTRY)); then ensure_registry_dist; fi
   use_test_plugins
   kafka_preflight
   es_preflight
+  if ((KES_WITH_REGISTRY)); then registry_preflight; fi
   KAFKA_LAUNCHED=0
   trap up_cleanup EXIT
   kafka_launch
   es_start
+  if ((KES_WITH_REGISTRY)); then registry_start; fi
   kafka_wait
   trap - EXIT
   kafka_describe
   es_describe
+  if ((KES_WITH_REGISTRY)); then registry_describe; fi
   log "ready in $((SECONDS - t0))s (run dir $KES_RUN_DIR)"
 }
 
@@ -637,15 +649,20 @@ cmd_down() {
   state_lock
   kafka_stop
   es_stop
-  rm -rf "$KRUN/data" "$KRUN/version" "$ERUN/data" "$ERUN/config" "$ERUN/tmp" "$ERUN/version"
+  if ((KES_WITH_REGISTRY)); then registry_stop; fi
+  rm -rf "$KRUN/data" "$KRUN/version" "$ERUN/data" "$ERUN/config" "$ERUN/tmp" "$ERUN/version" "$RRUN/data"
   echo "kafka: stopped"
   echo "elasticsearch: stopped"
+  if ((KES_WITH_REGISTRY)); then echo "schema registry: stopped"; fi
 }
 
 cmd_status() {
   local rc=0
   if kafka_healthy; then kafka_describe; else echo "kafka: down"; rc=1; fi
   if es_healthy; then es_describe; else echo "elasticsearch: down"; rc=1; fi
+  if ((KES_WITH_REGISTRY)); then
+    if registry_healthy; then registry_describe; else echo "schema registry: down"; rc=1; fi
+  fi
   return $rc
 }
 
@@ -655,17 +672,19 @@ usage: $(basename "$0") COMMAND
   up            fetch (first time), start Kafka and Elasticsearch, wait until ready
   down          stop both, delete their data
   status        exit 0 if both are up and answer
-  env           print KAFKA_BROKERS=... and ES_URL=... lines
+  env           print KAFKA_BROKERS=..., ES_URL=... and SCHEMA_REGISTRY_URL=... lines
   fetch         only download/unpack the servers into the cache
   es-stop       stop Elasticsearch, keep its data
   es-start      start Elasticsearch again, wait for yellow
   es-pid        print the pid of the running Elasticsearch (nothing when it is down)
   kafka-stop    stop Kafka, keep its data
   kafka-start   start Kafka again, wait until ready
+  registry-stop / registry-start / registry-pid   the schema registry (its schemas are kept until down)
 variables: KAFKA_VERSION=$KAFKA_VERSION ES_VERSION=$ES_VERSION
   KES_CACHE_DIR=$KES_CACHE_DIR
   KES_RUN_DIR=$KES_RUN_DIR
   KAFKA_PORT=$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT) ES_PORT=$ES_PORT (transport $ES_TRANSPORT_PORT)
+  SCHEMA_REGISTRY_PORT=$SCHEMA_REGISTRY_PORT (management $REGISTRY_MANAGEMENT_PORT) KES_WITH_REGISTRY=$KES_WITH_REGISTRY
 EOF
 }
 
@@ -675,13 +694,16 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  env) echo "KAFKA_BROKERS=$HOST:$KAFKA_PORT"; echo "ES_URL=$(es_url)" ;;
-  fetch) ensure_kafka_dist; ensure_es_dist; use_test_plugins; echo "kafka: $KAFKA_HOME"; echo "elasticsearch: $ES_HOME" ;;
+env) echo "KAFKA_BROKERS=$HOST:$KAFKA_PORT"; echo "ES_URL=$(es_url)"; echo "SCHEMA_REGISTRY_URL=$(registry_url)" ;;
+  fetch) ensure_kafka_dist; ensure_es_dist; use_test_plugins; ensure_registry_dist; echo "kafka: $KAFKA_HOME"; echo "elasticsearch: $ES_HOME"; echo "schema registry: $REGISTRY_HOME" ;;
   es-stop) state_lock; es_stop; echo "elasticsearch: stopped" ;;
   es-start) state_lock; use_test_plugins; es_start; es_describe ;;
   es-pid) es_pid ;;
   kafka-stop) state_lock; kafka_stop; echo "kafka: stopped" ;;
   kafka-start) state_lock; kafka_launch; kafka_wait; kafka_describe ;;
+  registry-stop) state_lock; registry_stop; echo "schema registry: stopped" ;;
+  registry-start) state_lock; registry_start; registry_describe ;;
+  registry-pid) registry_pid ;;
   -h|--help|help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

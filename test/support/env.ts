@@ -4,6 +4,8 @@ import path from "node:path";
 
 export const BROKERS = [process.env.KAFKA_BROKERS ?? "127.0.0.1:9092"];
 export const ES_NODE = process.env.ES_NODE ?? "http://127.0.0.1:9200";
+/** The schema registry of test/infra/registry.sh (Apicurio's Confluent-compatible API). */
+export const REGISTRY_URL = process.env.SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${process.env.SCHEMA_REGISTRY_PORT ?? "8081"}/apis/ccompat/v7`;
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
 /** Topic, group and index names unique to one test run, valid for both servers. */

@@ -7,7 +7,7 @@ import type { Client } from "@elastic/elasticsearch";
 import { after } from "node:test";
 import { deleteIndices, testElasticsearch } from "./elasticsearch.ts";
 import { uniqueName } from "./env.ts";
-import { startElasticsearch } from "./services.ts";
+import { startElasticsearch, startRegistry } from "./services.ts";
 
 export interface SuiteFixture {
   readonly es: Client;
@@ -17,14 +17,16 @@ export interface SuiteFixture {
 }
 
 /**
- * Call inside `describe`. With `restartsElasticsearch`, the clean-up first makes sure
- * Elasticsearch runs again, whatever a failed outage test left behind.
+ * Call inside `describe`. With `restartsElasticsearch` (`restartsRegistry`), the clean-up
+ * first makes sure Elasticsearch (the schema registry) runs again, whatever a failed
+ * outage test left behind.
  */
-export function suiteFixture(prefix: string, options: { restartsElasticsearch?: boolean } = {}): SuiteFixture {
+export function suiteFixture(prefix: string, options: { restartsElasticsearch?: boolean; restartsRegistry?: boolean } = {}): SuiteFixture {
   const es = testElasticsearch();
   const name = uniqueName(prefix);
   after(async () => {
     if (options.restartsElasticsearch) await startElasticsearch();
+    if (options.restartsRegistry) await startRegistry();
     await deleteIndices(es, `${name}*`);
     await es.close();
   });

@@ -30,7 +30,7 @@ export async function createTopics(topics: readonly string[], partitions: number
 }
 
 export interface ProducedRecord {
-  readonly key?: string | null;
+  readonly key?: string | Buffer | null;
   readonly value: string | Buffer | null;
   readonly partition?: number;
   readonly headers?: Record<string, string>;

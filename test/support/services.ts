@@ -32,3 +32,10 @@ export async function elasticsearchPid(): Promise<number> {
   if (!Number.isInteger(pid) || pid <= 0) throw new Error("Elasticsearch is not running");
   return pid;
 }
+/** Stops the schema registry (its schemas are kept for the next start). */
+export const stopRegistry = async (): Promise<void> => {
+  await services("registry-stop");
+};
+export const startRegistry = async (): Promise<void> => {
+  await services("registry-start");
+};

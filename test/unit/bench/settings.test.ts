@@ -6,7 +6,7 @@ describe("loadSettings", () => {
   test("defaults", () => {
     const s = loadSettings({ HOME: "/home/u" });
     assert.equal(s.records, 1_000_000);
-    assert.deepEqual(s.variants, ["json", "text"]);
+    assert.deepEqual(s.variants, ["json", "text", "avro"]);
     assert.equal(s.naiveRecords, 20_000);
     assert.equal(s.latencySeconds, 60);
     assert.equal(s.partitions, 6);

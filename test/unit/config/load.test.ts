@@ -313,7 +313,7 @@ describe("loadConfig: per-topic settings, pipelines, upserts and field routing",
     fails({ env: { TOPIC_SETTINGS: '{"users":{"opType":"update"}}' } }, 'topicSettings["users"].opType = "update": needs topicSettings["users"].idStrategy = "key"');
     fails({ env: { ES_PIPELINE: "p", TOPIC_SETTINGS: '{"users":{"opType":"update","idStrategy":"key"}}' } }, 'topicSettings["users"].opType = "update"', 'topicSettings["users"].pipeline = "p" would be ignored');
     fails({ env: { INDEX_DATA_STREAM: "true", TOPIC_SETTINGS: '{"/a.*/":{"opType":"index"}}' } }, 'topicSettings["/a.*/"].opType = "index": indexTemplates.dataStream is on');
-    fails({ env: { TOPIC_SETTINGS: '{"orders":{"valueFormat":"avro"}}' } }, 'topicSettings["orders"].valueFormat = "avro": this build decodes only "json"');
+    fails({ env: { TOPIC_SETTINGS: '{"orders":{"valueFormat":"avro"}}' } }, 'topicSettings["orders"].valueFormat = "avro": needs the schema registry; set schemaRegistry.url (SCHEMA_REGISTRY_URL)');
     fails({ env: { INDEX_TOPIC_MAP: '{"orders":"o"}', TOPIC_SETTINGS: '{"orders":{"indexTemplate":"p"}}' } }, "both set an index template for the topic");
     fails({ env: { DOC_TOMBSTONES: "delete", DOC_ID_STRATEGY: "key", INDEX_TEMPLATE: "{field:svc}" } }, 'index.template = "{field:svc}": routes by a document field');
     // An exact topic inherits from its patterns: the pattern's update needs the exact entry's key ids.

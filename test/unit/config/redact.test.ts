@@ -43,6 +43,9 @@ describe("redactedConfig", () => {
       "kafka.sasl.oauth.clientSecret",
       "kafka.sasl.password",
       "kafka.tls.keyPassphrase",
+      "schemaRegistry.bearerToken",
+      "schemaRegistry.keyPassphrase",
+      "schemaRegistry.password",
     ]);
   });
 

@@ -115,3 +115,31 @@ describe("Elasticsearch authentication and endpoints", () => {
     assert.equal(load({ ES_CA_FINGERPRINT: "AA:".repeat(31) + "AA" }).elasticsearch.caFingerprint.length, 95);
   });
 });
+
+describe("schema registry settings", () => {
+  const URL = "https://registry.example:8081";
+  test("a registry format needs the registry's URL, an http(s) one without credentials in it", () => {
+    assert.match(problem({ VALUE_FORMAT: "avro" }), /format\.value = "avro": needs the schema registry; set schemaRegistry\.url \(SCHEMA_REGISTRY_URL\)/);
+    assert.match(problem({ KEY_FORMAT: "auto" }), /format\.key = "auto": needs the schema registry/);
+    assert.match(problem({ VALUE_FORMAT: "avro", SCHEMA_REGISTRY_URL: "registry:8081" }), /schemaRegistry\.url = "registry:8081": must be an http\(s\) URL/);
+    assert.match(problem({ VALUE_FORMAT: "avro", SCHEMA_REGISTRY_URL: "https://u:p@registry" }), /put credentials in schemaRegistry\.username/);
+    assert.match(problem({ VALUE_FORMAT: "xml" }), /format\.value = "xml" \(from VALUE_FORMAT\): must be one of "json", "avro", "protobuf", "json-schema", "auto"/);
+    const config = load({ VALUE_FORMAT: "protobuf", KEY_FORMAT: "avro", SCHEMA_REGISTRY_URL: URL });
+    assert.deepEqual(config.format, { value: "protobuf", key: "avro" });
+    assert.equal(load({}).format.value, "json", "json by default, no registry needed");
+  });
+  test("one way to authenticate; the secrets from files, never shown", () => {
+    assert.match(problem({ SCHEMA_REGISTRY_URL: URL, SCHEMA_REGISTRY_USERNAME: "u", SCHEMA_REGISTRY_PASSWORD: "p", SCHEMA_REGISTRY_BEARER_TOKEN: "t" }), /give only one way to authenticate/);
+    assert.match(problem({ SCHEMA_REGISTRY_URL: URL, SCHEMA_REGISTRY_USERNAME: "u" }), /schemaRegistry\.password: required when schemaRegistry\.username is set/);
+    const config = load({ SCHEMA_REGISTRY_URL: URL, SCHEMA_REGISTRY_USERNAME: "u", SCHEMA_REGISTRY_PASSWORD_FILE: at("password") });
+    assert.equal(config.schemaRegistry.password, "from-a-file");
+    assert.ok(!JSON.stringify(redactedConfig(config)).includes("from-a-file"));
+  });
+  test("TLS files need https, and must open", () => {
+    assert.match(problem({ SCHEMA_REGISTRY_URL: "http://r:8081", SCHEMA_REGISTRY_CA_FILE: at("a.pem") }), /schemaRegistry\.url: use https:\/\/ to use schemaRegistry\.caFile/);
+    assert.match(problem({ SCHEMA_REGISTRY_URL: URL, SCHEMA_REGISTRY_CA_FILE: at("not-pem.txt") }), /schemaRegistry\.caFile = .*holds no PEM certificate/);
+    assert.match(problem({ SCHEMA_REGISTRY_URL: URL, SCHEMA_REGISTRY_CERT_FILE: at("a.pem"), SCHEMA_REGISTRY_KEY_FILE: at("b.key") }), /schemaRegistry\.keyFile = .*is not the private key of schemaRegistry\.certFile/);
+    const config = load({ SCHEMA_REGISTRY_URL: URL, SCHEMA_REGISTRY_CA_FILE: at("b.pem"), SCHEMA_REGISTRY_CERT_FILE: at("a.pem"), SCHEMA_REGISTRY_KEY_FILE: at("a-encrypted.key"), SCHEMA_REGISTRY_KEY_PASSPHRASE: PASSPHRASE });
+    assert.ok(!JSON.stringify(redactedConfig(config)).includes(PASSPHRASE));
+  });
+});

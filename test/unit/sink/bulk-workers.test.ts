@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { RecordRejectedError } from "../../../src/errors.ts";
+import { RecordDecodeError, RecordRejectedError } from "../../../src/errors.ts";
 import { BoundedQueue } from "../../../src/pipeline/bounded-queue.ts";
 import type { KafkaRecord, QueuedRecord } from "../../../src/pipeline/record.ts";
 import type { BulkFunction } from "../../../src/sink/bulk-client.ts";
 import type { BulkResponseBody } from "../../../src/sink/bulk-response.ts";
-import { startBulkWorkers, type BulkWorkersOptions, type DecodeResult } from "../../../src/sink/bulk-workers.ts";
+import { startBulkWorkers, type BulkWorkersOptions, type DecodeResult, type RecordGate } from "../../../src/sink/bulk-workers.ts";
 import { idsOf, record, recorder, response, seeded } from "./fixtures.ts";
 
 const baseOptions: BulkWorkersOptions = {
@@ -80,6 +80,45 @@ describe("bulk workers", () => {
     assert.deepEqual(calls.flat().sort(), ["t-1", "t-3", "t-5"]);
     assert.equal(acks.size, 6);
     assert.equal(recorded.count("recordSkipped"), 3);
+  });
+
+  test("a record the gate holds waits, keeps its budget and blocks nothing; once handed back it is indexed", async () => {
+    const { queue, acks } = setup(6);
+    const calls: string[][] = [];
+    let resume: (items: QueuedRecord[]) => void = () => undefined;
+    const held: QueuedRecord[] = [];
+    const gate: RecordGate<QueuedRecord> = {
+      admit: (item) => {
+        if (item.record.offset !== "2" || held.includes(item)) return true;
+        held.push(item);
+        return false;
+      },
+      onResume: (fn) => {
+        resume = fn;
+      },
+    };
+    const workers = startBulkWorkers({ queue, decode, client: okBulk(calls), options: baseOptions, gate, signal: new AbortController().signal });
+    await until(() => acks.size === 5);
+    assert.equal(acks.has("2"), false, "the held record is not acked");
+    assert.equal(queue.outstanding, 1, "and keeps its place in the budget");
+    resume(held);
+    await queue.drained();
+    await workers.stop();
+    assert.equal(acks.get("2"), 1);
+    assert.deepEqual(calls.flat().sort(), ["t-0", "t-1", "t-2", "t-3", "t-4", "t-5"]);
+  });
+
+  test("a RecordDecodeError's type reaches the failure policy", async () => {
+    const { queue } = setup(1);
+    const { observer, recorded } = recorder();
+    const failing = (): DecodeResult => {
+      throw new RecordDecodeError("avro_decode_error", "value (schema 3) does not decode");
+    };
+    const workers = startBulkWorkers({ queue, decode: failing, client: okBulk([]), options: baseOptions, observer, signal: new AbortController().signal });
+    await queue.drained();
+    await workers.stop();
+    const rejected = recorded.calls.find((c) => c.method === "documentRejected")?.args[0] as { errorType?: string } | undefined;
+    assert.equal(rejected?.errorType, "avro_decode_error");
   });
 
   test("a record the decoder throws on goes to the failure policy", async () => {
