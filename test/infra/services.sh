@@ -279,6 +279,8 @@ kafka_java() {
 
 # data dir, one partition, replication 1 everywhere, no rebalance delay, retention checked
 # every 2 s (tests of retention.ms need not wait the default 5 min; secured.sh uses it too)
+# and off unless a topic sets retention.ms: many tests date their records months back,
+# and the 2 s check would delete them (past the 7-day default) before the worker reads them.
 kafka_single_node_settings() {
   cat <<EOF
 log.dirs=$KRUN/data
@@ -294,6 +296,7 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.check.interval.ms=2000
+log.retention.ms=-1
 EOF
 }
 
