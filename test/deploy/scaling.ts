@@ -1,6 +1,6 @@
 /**
  * The ScaledObject and the PodMonitor against the Deployment they serve: the target
- * exists, replicas stay within the topic's partitions, the Kafka trigger watches the
+ * exists and leaves its replica count to KEDA, replicas stay within the topic's partitions, the Kafka trigger watches the
  * worker's own group and topics, the Prometheus trigger queries a declared metric, and
  * the scraped series carry the job the alert rules select.
  */
@@ -49,12 +49,13 @@ export function scaledObjectErrors(resources: readonly Resource[]): string[] {
   return byKind(resources, "ScaledObject").flatMap((so) => {
     const target = targetOf(resources, so);
     if (target === undefined) return [`${nameOf(so)}: scaleTargetRef names no Deployment among the resources`];
+    const ownerErrors = field(target, "spec", "replicas") === undefined ? [] : [`${nameOf(target)}: spec.replicas is set while ScaledObject ${nameOf(so)} owns the replica count: every \`kubectl apply\` would reset it`];
     const [container] = containers(target);
     const env = container === undefined ? new Map<string, string>() : containerEnvironment(resources, target, container);
     const triggers = list(so, "spec", "triggers");
     if (triggers.length === 0) return [`${nameOf(so)}: no triggers`];
     const specErrors = scaledObjectSpecErrors(fields(so, "spec")).map((e) => `${nameOf(so)}: ${e}`);
-    return [...specErrors, ...replicaErrors(so), ...triggers.flatMap((t) => triggerTargetErrors(so, env, t))];
+    return [...ownerErrors, ...specErrors, ...replicaErrors(so), ...triggers.flatMap((t) => triggerTargetErrors(so, env, t))];
   });
 }
 

@@ -106,6 +106,13 @@ describe("kubernetes manifests", () => {
     assert.match(scaledObjectErrors(resources).join("\n"), /scaleTargetRef names no Deployment/);
   });
 
+  test("a Deployment that sets spec.replicas under a ScaledObject fails (kubectl apply would reset the count)", () => {
+    const resources = example();
+    assert.equal(field(first(resources, "Deployment"), "spec", "replicas"), undefined);
+    at(first(resources, "Deployment"), "spec").replicas = 1;
+    assert.match(scaledObjectErrors(resources).join("\n"), /spec\.replicas is set while ScaledObject .* owns the replica count/);
+  });
+
   test("a probe on another port than METRICS_PORT, or an unknown named port, fails", () => {
     const resources = example();
     const configMap = first(resources, "ConfigMap");
