@@ -4,13 +4,13 @@
  * Stopping runs in reverse: stop fetching, drain, commit, leave the group.
  */
 import { createRequire } from "node:module";
-import { getHeapStatistics } from "node:v8";
 import type { Client } from "@elastic/elasticsearch";
 import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.ts";
 import { describeError, TransferError } from "./errors.ts";
 import { composeKafka, kafkaFailureContext } from "./compose/kafka.ts";
+import { startMemoryPlan } from "./compose/memory.ts";
 import { preflight } from "./compose/preflight.ts";
 import { runStopSteps, shutdownBudget } from "./compose/shutdown.ts";
 import { readerOptions } from "./compose/reader.ts";
@@ -18,6 +18,7 @@ import { composeSink, type SinkParts } from "./compose/sink.ts";
 import { installConfiguredTemplates } from "./compose/templates.ts";
 import { BoundedQueue } from "./pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "./pipeline/record.ts";
+import type { FetchSizes } from "./shared/memory-model.ts";
 import { elasticsearchReachable } from "./sink/es-client.ts";
 import { sleep } from "./sink/retry-policy.ts";
 import { Checkpointer } from "./source/offsets/checkpointer.ts";
@@ -26,7 +27,6 @@ import { KafkaReader } from "./source/consumer/kafka-reader.ts";
 import { LagMonitor } from "./source/offsets/lag-monitor.ts";
 import { TelemetryServer } from "./telemetry/http-server.ts";
 import { LoopWatchdog } from "./telemetry/loop-watchdog.ts";
-import { heapBudget, heapBudgetWarning } from "./telemetry/heap-budget.ts";
 import { createMetrics, type TransferMetrics } from "./telemetry/metrics.ts";
 import { readerObserver } from "./telemetry/reader-observer.ts";
 import { metricsObserver } from "./telemetry/sink-observer.ts";
@@ -56,14 +56,14 @@ interface Telemetry {
 }
 
 /** The source: the checkpointer, the Kafka reader and the lag monitor beside it. */
-function composeSource(config: Config, kafka: Kafka, queue: BoundedQueue<QueuedRecord>, telemetry: Telemetry, logger: Logger) {
+function composeSource(config: Config, kafka: Kafka, queue: BoundedQueue<QueuedRecord>, fetch: FetchSizes, telemetry: Telemetry, logger: Logger) {
   const { metrics, watchdog } = telemetry;
   const checkpointer = new Checkpointer();
   const reader = new KafkaReader(
     kafka,
     queue,
     checkpointer,
-    { ...readerOptions(config, config.kafka.groupId), explainCrash: (error) => explainKafkaError(error, kafkaFailureContext(config)) },
+    { ...readerOptions(config, config.kafka.groupId, fetch), explainCrash: (error) => explainKafkaError(error, kafkaFailureContext(config)) },
     logger,
     readerObserver(metrics, watchdog),
   );
@@ -233,9 +233,9 @@ function lifecycle(running: Running): Pick<App, "stop" | "finished"> {
 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   // TLS, credentials and ACLs first: a misconfiguration ends the start with one clear line.
-  await preflight(config, logger);
-  const heapWarning = heapBudgetWarning(heapBudget(getHeapStatistics().heap_size_limit, config.queue.maxRecords), config.queue.maxRecords);
-  if (heapWarning !== undefined) logger.warn(heapWarning);
+  const facts = await preflight(config, logger);
+  // Fetches per broker, the queue and the bulk bodies must fit the heap (issue 17).
+  const memory = startMemoryPlan(config, facts.brokers, logger);
   const telemetry: Telemetry = {
     metrics: createMetrics({ version: VERSION }),
     watchdog: new LoopWatchdog({ staleAfterMs: Math.max(60_000, config.kafka.sessionTimeoutMs * 2) }),
@@ -255,7 +255,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     signal: sinkAbort.signal,
   });
   // Then the source.
-  const { reader, lagMonitor } = composeSource(config, kafka, queue, telemetry, logger);
+  const { reader, lagMonitor } = composeSource(config, kafka, queue, memory.fetch, telemetry, logger);
 
   const esProbe = new ElasticsearchProbe(sink.es, config, telemetry.metrics);
   const { server, port } = await startTelemetryServer(config, telemetry, () => reader.joined, esProbe, logger);

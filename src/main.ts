@@ -10,8 +10,9 @@
  * - --max-old-space-size=64 (MiB): dead Buffers (fetch responses, bulk bodies) are
  *   counted outside the heap and freed only by a full collection, which a small old
  *   space triggers sooner: -60 MiB of peak RSS on a backlog. The live heap of the
- *   default queue stays near 40 MiB, 429 storms included; start warns when
- *   queue.maxRecords needs more (telemetry/heap-budget.ts).
+ *   default queue stays near 40 MiB, 429 storms included. Start derives the fetch size
+ *   per broker from the heap left and refuses (exit 2) a queue that cannot fit
+ *   (shared/memory-model.ts).
  * - --max-semi-space-size=4 (MiB): a small young generation, less collector headroom.
  * - MALLOC_MMAP_THRESHOLD_=131072: glibc serves every allocation of 128 KiB or more
  *   (bulk bodies, fetch responses) with its own mapping, returned to the system when
@@ -145,6 +146,11 @@ async function runWorker(config: Config, logger: Logger): Promise<number> {
   try {
     app = await (await import("./app.ts")).startApp(config, logger);
   } catch (error) {
+    if (error instanceof (await import("./compose/memory.ts")).MemoryRefusedError) {
+      // A configuration the process cannot run (the memory model): one line, exit 2.
+      process.stderr.write(`kafka-es-transfer: ${error.message}\n`);
+      return 2;
+    }
     logger.fatal({ err: describeError(error) }, "could not start");
     return 1;
   }

@@ -23,8 +23,14 @@ function withTimeout<T>(work: Promise<T>, fallback: T): Promise<T> {
   return Promise.race([work, timeout]).finally(() => { clearTimeout(timer); });
 }
 
-/** Connects once, without retries, and reads what the worker will need: metadata and the group's offsets. */
-async function kafkaProblem(config: Config, logger: Logger): Promise<string | undefined> {
+/** What preflight learnt about Kafka: a problem, or the brokers of the cluster (memory-model.ts). */
+interface KafkaFacts {
+  readonly problem?: string;
+  readonly brokers?: number;
+}
+
+/** Connects once, without retries, and reads what the worker will need: metadata, the group's offsets, the brokers. */
+async function kafkaFacts(config: Config, logger: Logger): Promise<KafkaFacts> {
   const kafka = createKafka(kafkaConnection(config), logger.child({}, { level: "silent" }), 0);
   const admin = kafka.admin();
   try {
@@ -34,9 +40,10 @@ async function kafkaProblem(config: Config, logger: Logger): Promise<string | un
       await admin.fetchTopicMetadata({ topics });
       await admin.fetchOffsets({ groupId: config.kafka.groupId, topics });
     }
-    return undefined;
+    const cluster = await admin.describeCluster();
+    return { brokers: cluster.brokers.length };
   } catch (error) {
-    return await explainKafkaFailure(error, kafkaFailureContext(config));
+    return { problem: await explainKafkaFailure(error, kafkaFailureContext(config)) };
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -52,12 +59,18 @@ async function elasticsearchProblem(config: Config): Promise<string | undefined>
   }
 }
 
+export interface PreflightFacts {
+  /** The Kafka cluster's brokers; undefined when Kafka did not answer in time. */
+  readonly brokers: number | undefined;
+}
+
 /** Throws a non-retriable TransferError naming every misconfiguration found. */
-export async function preflight(config: Config, logger: Logger): Promise<void> {
-  const problems = await Promise.all([
-    withTimeout(kafkaProblem(config, logger), undefined),
+export async function preflight(config: Config, logger: Logger): Promise<PreflightFacts> {
+  const [kafka, es] = await Promise.all([
+    withTimeout(kafkaFacts(config, logger), {}),
     withTimeout(elasticsearchProblem(config), undefined),
   ]);
-  const found = problems.filter((p) => p !== undefined);
+  const found = [kafka.problem, es].filter((p) => p !== undefined);
   if (found.length > 0) throw new TransferError(found.join("; "), { retriable: false });
+  return { brokers: kafka.brokers };
 }

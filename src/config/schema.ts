@@ -686,7 +686,7 @@ export const configSchema: convict.Schema<Config> = {
       env: "QUEUE_MAX_RECORDS",
     },
     maxBytes: {
-      doc: "Bytes held between Kafka and Elasticsearch before consumption pauses. A fetch response is capped at a quarter of this (kafka.maxBytes and kafka.maxBytesPerPartition are lowered to it), since it is what the queue can overshoot by.",
+      doc: "Bytes held between Kafka and Elasticsearch before consumption pauses. A fetch response is capped at a quarter of this shared among the brokers, and at what the V8 heap leaves (kafka.maxBytes and kafka.maxBytesPerPartition are lowered to it; shared/memory-model.ts), since fetches are what the queue can overshoot by.",
       format: integer(1024),
       default: 33554432,
       env: "QUEUE_MAX_BYTES",

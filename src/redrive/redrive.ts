@@ -13,6 +13,7 @@ import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { composeKafka } from "../compose/kafka.ts";
 import { runStopSteps, shutdownBudget } from "../compose/shutdown.ts";
+import { processMemoryPlan } from "../compose/memory.ts";
 import { readerOptions } from "../compose/reader.ts";
 import { composeSink, type SinkParts } from "../compose/sink.ts";
 import type { Config } from "../config/schema.ts";
@@ -158,7 +159,7 @@ function composeRedrive(config: Config, kafka: Kafka, plan: readonly PartitionRa
     kafka,
     queue,
     checkpointer,
-    { ...readerOptions(config, redriveGroupId(config), { topics: [topic], pattern: undefined }), fromBeginning: true, stopAt },
+    { ...readerOptions(config, redriveGroupId(config), processMemoryPlan(config).fetch, { topics: [topic], pattern: undefined }), fromBeginning: true, stopAt },
     logger,
     quietReader,
   );

@@ -18,7 +18,8 @@ import { cpuBound, latencyBound, throughputBound } from "./bounds.ts";
 import { fmt } from "./progress.ts";
 import type { DecodeCost } from "./decode-cost.ts";
 import type { BenchSettings, Variant } from "./settings.ts";
-import { fetchSizes } from "../../src/source/consumer/fetch-budget.ts";
+import { getHeapStatistics } from "node:v8";
+import { describeMemoryPlan, heapLimitFromFlags, memoryPlan, mib } from "../../src/shared/memory-model.ts";
 import type { MemoryFigures, WorkerRunResult } from "./worker-run.ts";
 
 export interface VariantResult {
@@ -184,17 +185,21 @@ function memoryFigures(m: MemoryFigures | undefined): string {
 }
 
 /**
- * What bounds the worker's memory, from its settings: the V8 heap limits it was started
- * with, the queue's budgets and the one fetch it may overshoot them by, and the bulk
- * bodies in flight. Everything else (modules, sockets) is the idle figure.
+ * What bounds the worker's memory, from the same model start plans with
+ * (src/shared/memory-model.ts): the heap limit the flags give (this process's own when
+ * they do not say), the brokers (the bench runs one), the fetch size derived from both.
  */
-export function memoryBounds(d: BenchReport["workerDefaults"], nodeFlags: readonly string[]): string {
-  const fetch = fetchSizes({ maxBytes: d.kafka.maxBytes, maxBytesPerPartition: d.kafka.maxBytesPerPartition }, d.queue.maxBytes);
+export function memoryBounds(d: BenchReport["workerDefaults"], nodeFlags: readonly string[], brokers = 1, defaultHeapLimit = getHeapStatistics().heap_size_limit): string {
   const heapFlags = nodeFlags.filter((f) => /space-size|heap/.test(f));
+  const plan = memoryPlan({
+    queueMaxRecords: d.queue.maxRecords, queueMaxBytes: d.queue.maxBytes, kafkaMaxBytes: d.kafka.maxBytes, kafkaMaxBytesPerPartition: d.kafka.maxBytesPerPartition,
+    bulkMaxBytes: d.bulk.maxBytes, bulkWorkers: d.bulk.workers, brokers,
+  }, heapLimitFromFlags(heapFlags) ?? defaultHeapLimit);
   return [
     `V8 heap: ${heapFlags.length === 0 ? "no limit flag (V8's default)" : heapFlags.join(" ")}`,
-    `queue: at most ${fmt(d.queue.maxRecords)} records / ${fmt(d.queue.maxBytes / MIB)} MiB of record bytes (intake pauses there), plus one fetch of at most ${fmt(fetch.maxBytes / MIB)} MiB`,
+    `queue: at most ${fmt(d.queue.maxRecords)} records / ${fmt(d.queue.maxBytes / MIB)} MiB of record bytes (intake pauses there), plus one fetch per broker of at most ${mib(plan.fetch.maxBytes)} MiB`,
     `bulk: at most ${String(d.bulk.workers)} requests in flight, each at most ${fmt(d.bulk.maxDocuments)} documents / ${fmt(d.bulk.maxBytes / MIB)} MiB`,
+    `model: ${describeMemoryPlan(plan)}`,
   ].join("; ");
 }
 

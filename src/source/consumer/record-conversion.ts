@@ -106,7 +106,7 @@ export const RECORD_OVERHEAD_BYTES = 160;
  * Key and value stay the slices of the fetch response kafkajs hands out, not copies:
  * a copy per record doubled the bytes allocated and collected per record, for no
  * gain in peak memory since a response is capped at a share of the queue's budget
- * (fetch-budget.ts) and records are settled roughly in fetch order.
+ * (shared/memory-model.ts) and records are settled roughly in fetch order.
  */
 export function toKafkaRecord(topic: string, partition: number, m: KafkaMessage): KafkaRecord {
   let headers = NO_HEADERS;

@@ -18,12 +18,15 @@ describe("memoryBounds", () => {
     assert.match(text, /V8 heap: --max-semi-space-size=4 --max-old-space-size=64;/);
     assert.doesNotMatch(text, /trace-gc/);
     assert.match(text, /10,000 records \/ 32 MiB/);
-    assert.match(text, /one fetch of at most 8 MiB/, "the fetch is capped at a quarter of the queue budget");
+    // A quarter of the queue budget would be 8 MiB; the heap left beside 10,000 queued records sets 2.8 MiB.
+    assert.match(text, /one fetch per broker of at most 2\.8 MiB/);
+    assert.match(text, /model: heap: \d+ of 76 MiB planned/);
     assert.match(text, /4 requests in flight, each at most 2,000 documents \/ 5 MiB/);
   });
 
   test("says when the worker ran without a heap limit", () => {
     assert.match(memoryBounds(defaults(32 * MIB, 1 * MIB), []), /no limit flag/);
-    assert.match(memoryBounds(defaults(32 * MIB, 1 * MIB), []), /one fetch of at most 1 MiB/);
+    assert.match(memoryBounds(defaults(32 * MIB, 1 * MIB), [], 1, 4096 * MIB), /one fetch per broker of at most 1 MiB/);
+    assert.match(memoryBounds(defaults(32 * MIB, 50 * MIB), [], 1, 4096 * MIB), /one fetch per broker of at most 8 MiB/, "the queue budget caps the fetch when the heap is large");
   });
 });

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { KafkaMessage } from "kafkajs";
 import { topicPattern } from "../../../../src/app.ts";
-import { fetchSizes } from "../../../../src/source/consumer/fetch-budget.ts";
 import { RECORD_OVERHEAD_BYTES, toKafkaRecord } from "../../../../src/source/consumer/record-conversion.ts";
 import { sameTopics, selectTopics } from "../../../../src/source/consumer/topic-selection.ts";
 
@@ -88,19 +87,5 @@ describe("toKafkaRecord", () => {
     assert.equal(record.value, null);
     assert.equal(record.key, null);
     assert.equal(record.size, RECORD_OVERHEAD_BYTES);
-  });
-});
-
-describe("fetchSizes", () => {
-  const MiB = 2 ** 20;
-
-  test("a fetch response is capped at a quarter of the queue's byte budget", () => {
-    assert.deepEqual(fetchSizes({ maxBytes: 10 * MiB, maxBytesPerPartition: 1 * MiB }, 16 * MiB), { maxBytes: 4 * MiB, maxBytesPerPartition: 1 * MiB });
-    assert.deepEqual(fetchSizes({ maxBytes: 10 * MiB, maxBytesPerPartition: 8 * MiB }, 16 * MiB), { maxBytes: 4 * MiB, maxBytesPerPartition: 4 * MiB });
-  });
-
-  test("smaller configured sizes are kept; a tiny budget still fetches 64 KiB", () => {
-    assert.deepEqual(fetchSizes({ maxBytes: MiB, maxBytesPerPartition: 256 * 1024 }, 64 * MiB), { maxBytes: MiB, maxBytesPerPartition: 256 * 1024 });
-    assert.deepEqual(fetchSizes({ maxBytes: MiB, maxBytesPerPartition: MiB }, 1024), { maxBytes: 64 * 1024, maxBytesPerPartition: 64 * 1024 });
   });
 });
