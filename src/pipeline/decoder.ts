@@ -34,7 +34,7 @@
  * loaded before the record gets here (schemas/schema-gate.ts).
  */
 import { isUtf8 } from "node:buffer";
-import type { BulkAction, DocumentSource, SplicedSource } from "./document.ts";
+import { binaryRestJson, type BulkAction, type DocumentSource, type SplicedSource } from "./document.ts";
 import { readField, type FieldPath, type FieldRead } from "./field-path.ts";
 import { escapedLength } from "./json-string.ts";
 import { anyKeyMaybe, CAPTURE_NONE, CAPTURE_STRING, createJsonObjectScanner, keyPresent, SCAN_INVALID, type JsonObjectScanner } from "./json-scan.ts";
@@ -129,21 +129,11 @@ function firstNonBlankByte(bytes: Buffer, from: number): number {
   return -1;
 }
 
-/** Length of `bytes` without its trailing CR/LF bytes (what `trimLineEnd` does to the text). */
+/** Length of `bytes` without its trailing CR/LF bytes. */
 function lineEnd(bytes: Buffer): number {
   let end = bytes.length;
   while (end > 0 && (bytes[end - 1] === LF || bytes[end - 1] === CR)) end -= 1;
   return end;
-}
-
-function trimLineEnd(text: string): string {
-  let end = text.length;
-  while (end > 0) {
-    const code = text.charCodeAt(end - 1);
-    if (code !== 0x0a && code !== 0x0d) break;
-    end -= 1;
-  }
-  return end === text.length ? text : text.slice(0, end);
 }
 
 /** `"name":"text"` when the bytes are valid UTF-8, else `"name_base64":"..."`. */
@@ -349,11 +339,16 @@ export function createDecoder(options: DecoderOptions): Decoder {
     return fields;
   }
 
-  function wrap(record: KafkaRecord, ts: number, text: string, value: Buffer, valid: boolean, key: DecodedKey | undefined): string {
+  /**
+   * A value that is not UTF-8, wrapped: its text (with U+FFFD) in the message field and
+   * its bytes in base64 beside it. Held as the record's bytes until the bulk body is
+   * written (SplicedSource.binaryRest), not as strings several times their size.
+   */
+  function wrapBinary(record: KafkaRecord, ts: number, value: Buffer, key: DecodedKey | undefined): SplicedSource {
     const fields = extraFields(record, ts, 0, key);
-    let out = `{${fields}${fields === "" ? "" : ","}${messageKey}:${JSON.stringify(trimLineEnd(text))}`;
-    if (!valid) out += `,${messageBase64Key}:${JSON.stringify(value.toString("base64"))}`;
-    return `${out}}`;
+    // The length is measured once here; the strings are garbage at once.
+    const restBytes = Buffer.byteLength(binaryRestJson(value, messageBase64Key));
+    return { head: `{${fields}${fields === "" ? "" : ","}${messageKey}:`, rest: value, binaryRest: messageBase64Key, restBytes, tail: "}" };
   }
 
   /**
@@ -390,7 +385,7 @@ export function createDecoder(options: DecoderOptions): Decoder {
     const scanner = state.scanner;
     const scanned = brace >= 0 && value[brace] === OPEN_BRACE ? scanner.scanUtf8(value, brace) : SCAN_INVALID;
     lastField = undefined;
-    if (scanned === SCAN_INVALID) return valid ? wrapBytes(record, ts, value, key) : wrap(record, ts, value.toString("utf8"), value, valid, key);
+    if (scanned === SCAN_INVALID) return valid ? wrapBytes(record, ts, value, key) : wrapBinary(record, ts, value, key);
     if (state.fieldPath !== undefined) lastField = capturedField(scanner, value);
 
     const fields = extraFields(record, ts, presentFields(value, scanned), key);

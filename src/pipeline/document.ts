@@ -47,6 +47,13 @@ export interface SplicedSource {
   readonly rest: Buffer;
   /** Write `rest` as the inside of a JSON string (valid UTF-8; see json-string.ts). */
   readonly escapeRest?: boolean;
+  /**
+   * `rest` is not valid UTF-8 (a binary value): it is written as its text (invalid
+   * sequences as U+FFFD, trailing line breaks trimmed) in a JSON string, then this JSON
+   * key and its base64. Both are made only while the bulk body is written: a queued
+   * record holds its bytes, not strings several times their size (issue 17).
+   */
+  readonly binaryRest?: string;
   /** Bytes `rest` takes as written (escapes included). */
   readonly restBytes: number;
   /** JSON text after the record's bytes. */
@@ -54,6 +61,16 @@ export interface SplicedSource {
 }
 
 export type DocumentSource = string | Buffer | SplicedSource;
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** What a binary `rest` is written as: `"<text>",<base64Key>:"<base64>"` (see SplicedSource.binaryRest). */
+export function binaryRestJson(rest: Buffer, base64Key: string): string {
+  let end = rest.length;
+  while (end > 0 && (rest[end - 1] === LF || rest[end - 1] === CR)) end -= 1;
+  return `${JSON.stringify(rest.toString("utf8", 0, end))},${base64Key}:"${rest.toString("base64")}"`;
+}
 
 export function isSpliced(source: DocumentSource): source is SplicedSource {
   return typeof source === "object" && !Buffer.isBuffer(source);
@@ -69,7 +86,8 @@ export function sourceByteLength(source: DocumentSource): number {
 /** Writes a spliced source into `target` at `at` (room is the caller's business); returns the new end. */
 export function writeSpliced(target: Buffer, at: number, source: SplicedSource, writeRest: (target: Buffer, at: number, rest: Buffer) => number): number {
   at += target.write(source.head, at, "utf8");
-  at = source.escapeRest === true ? writeEscaped(target, at, source.rest) : writeRest(target, at, source.rest);
+  if (source.binaryRest !== undefined) at += target.write(binaryRestJson(source.rest, source.binaryRest), at, "utf8");
+  else at = source.escapeRest === true ? writeEscaped(target, at, source.rest) : writeRest(target, at, source.rest);
   return source.tail === undefined ? at : at + target.write(source.tail, at, "utf8");
 }
 

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createDecoder } from "../../../src/pipeline/decoder.ts";
 import type { DecodeResult, DecoderOptions } from "../../../src/pipeline/decoder.ts";
-import { isSpliced, sourceBytes, type BulkAction } from "../../../src/pipeline/document.ts";
+import { isSpliced, sourceByteLength, sourceBytes, type BulkAction } from "../../../src/pipeline/document.ts";
 import type { KafkaRecord } from "../../../src/pipeline/record.ts";
 import { createRouter } from "../../../src/pipeline/router.ts";
 import { createTopicSettingsLookup } from "../../../src/pipeline/topic-settings.ts";
@@ -193,6 +193,17 @@ describe("decoder: wrapped values", () => {
   test("custom message field names both fields", () => {
     const out = doc(decoder({ messageField: "log" }).decode(record(Buffer.from([0x80]))));
     assert.deepEqual(Object.keys(out).sort(), ["@timestamp", "log", "log_base64"]);
+  });
+
+  test("a binary value is held as the record's own bytes until the body is written, with the same document as text and base64", () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0x00, 0x22, 0x5c]), Buffer.alloc(16 * 1024, 0x9f), Buffer.from("\r\n")]);
+    const raw = action(decoder().decode(record(bytes))).source;
+    assert.ok(raw !== undefined && typeof raw === "object" && isSpliced(raw), "a spliced source, not a string");
+    assert.equal(raw.rest, bytes, "no copy and no string per record");
+    const written = sourceBytes(raw);
+    assert.equal(written.length, sourceByteLength(raw));
+    const text = bytes.subarray(0, bytes.length - 2).toString("utf8");
+    assert.equal(written.toString("utf8"), `{"@timestamp":"${ISO}","message":${JSON.stringify(text)},"message_base64":"${bytes.toString("base64")}"}`);
   });
 
   test("no timestamp in the wrapper when addTimestamp is false", () => {
