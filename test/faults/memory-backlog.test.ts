@@ -11,12 +11,12 @@
  * the heap at all is refused at start with one line (exit 2).
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { countDocuments } from "../support/elasticsearch.ts";
 import { waitFor } from "../support/env.ts";
 import { suiteFixture } from "../support/fixture.ts";
-import { createTopics, endOffsets, offsetGaps, withAdmin } from "../support/kafka.ts";
+import { drainedOrFail } from "../support/drain-checks.ts";
+import { createTopics, endOffsets } from "../support/kafka.ts";
 import { kcatProduce } from "../support/kafka-tools.ts";
 import { WorkerProcess, withWorkers } from "../support/worker.ts";
 
@@ -35,16 +35,6 @@ function line(partition: number, i: number): string {
 async function produceBacklog(topic: string): Promise<void> {
   await Promise.all(Array.from({ length: PARTITIONS }, (_, p) =>
     kcatProduce(["-t", topic, "-p", String(p), "-X", "linger.ms=50", "-X", "batch.size=1000000"], Array.from({ length: PER_PARTITION }, (_, i) => line(p, i)))));
-}
-
-/** Peak resident memory of a process (kB from /proc), undefined once it is gone. */
-function peakRssMiB(pid: number | undefined): number | undefined {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, "utf8"))?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
-  }
 }
 
 describe("fault: a backlog fetched with 50 MiB fetch sizes under the shipped heap flags", () => {
@@ -66,21 +56,7 @@ describe("fault: a backlog fetched with 50 MiB fetch sizes under the shipped hea
         QUEUE_MAX_BYTES: String(200 * MIB),
       });
       worker = w;
-      let peak = 0;
-      const sampler = setInterval(() => { peak = Math.max(peak, peakRssMiB(w.child.pid) ?? 0); }, 500);
-      try {
-        // Ends early when the worker dies: the old code's heap OOM (exit 134) fails here.
-        const outcome = await withAdmin((admin) => waitFor("committed == end, or the worker's exit", async () => {
-          if (!w.running) return "exited";
-          return (await offsetGaps(admin, groupId, topic)).length === 0 ? "drained" : undefined;
-        }, 600_000, 1_000));
-        if (outcome === "exited") {
-          const exit = await w.exited;
-          assert.fail(`the worker exited (code ${String(exit.code)}, signal ${String(exit.signal)}) before the backlog drained; stderr: ${w.stderr.filter((l) => /heap|FATAL|kafka-es-transfer:/.test(l)).join(" | ")}`);
-        }
-      } finally {
-        clearInterval(sampler);
-      }
+      const peak = await drainedOrFail(w, groupId, topic, 600_000);
       const lowered = w.logs.find((l) => typeof l.msg === "string" && l.msg.startsWith("fetches lowered to"));
       assert.ok(lowered, "start says the fetch size was lowered to fit the heap");
       const model = w.logs.find((l) => typeof l.msg === "string" && l.msg.startsWith("memory model:"));
