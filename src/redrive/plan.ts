@@ -41,6 +41,29 @@ export function pendingRanges(plan: readonly PartitionRange[]): PartitionRange[]
   return plan.filter((r) => r.end > r.start);
 }
 
+/** A member of the redrive group, as Kafka describes it. */
+export interface GroupMember {
+  readonly clientId: string;
+  readonly clientHost: string;
+}
+
+/**
+ * Why a redrive refuses to start or goes on: another run holds the group. Two runs at
+ * once split the partitions, and each would wait for ever for the end offsets of the
+ * partitions the other holds.
+ */
+export function busyGroupMessage(groupId: string, members: readonly GroupMember[]): string {
+  const who = members.map((m) => `${m.clientId} on ${m.clientHost.replace(/^\//, "")}`).join(", ");
+  return `another redrive is running in consumer group "${groupId}" (${String(members.length)} member(s): ${who}): ` +
+    "two at once would wait for each other for ever; let it finish (or stop it; a killed run counts until its session times out) and run redrive again";
+}
+
+/** Partitions of the plan that the reader was not given (another member of the group holds them). */
+export function missingPartitions(plan: readonly PartitionRange[], assigned: readonly number[]): number[] {
+  const have = new Set(assigned);
+  return plan.filter((r) => !have.has(r.partition)).map((r) => r.partition);
+}
+
 /** Counts of one run, as the sink reports them. */
 export class RedriveTally {
   readonly byIndex = new Map<string, number>();

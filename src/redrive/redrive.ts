@@ -26,7 +26,7 @@ import { isRedriven, redrivenRecord } from "../sink/dead-letter.ts";
 import { noopObserver, type SinkObserver } from "../sink/observer.ts";
 import { Checkpointer } from "../source/offsets/checkpointer.ts";
 import { KafkaReader, type ReaderObserver } from "../source/consumer/kafka-reader.ts";
-import { pendingRanges, plannedRecords, progressLine, RedriveTally, redrivePlan, summaryText, type PartitionRange } from "./plan.ts";
+import { busyGroupMessage, missingPartitions, pendingRanges, plannedRecords, progressLine, RedriveTally, redrivePlan, summaryText, type PartitionRange } from "./plan.ts";
 
 export interface RedriveOutput {
   /** Progress lines (stderr). */
@@ -111,6 +111,9 @@ async function planRun(config: Config, kafka: Kafka, groupId: string): Promise<P
     const offsets = await admin.fetchTopicOffsets(topic).catch((error: unknown) => {
       throw new TransferError(`cannot read the end offsets of dead-letter topic "${topic}": ${describeError(error)}`, { retriable: true, cause: error });
     });
+    const { groups } = await admin.describeGroups([groupId]);
+    const members = groups[0]?.members ?? [];
+    if (members.length > 0) throw new TransferError(busyGroupMessage(groupId, members), { retriable: false });
     const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const committed = new Map((entry?.partitions ?? []).map((p) => [p.partition, p.offset]));
     return redrivePlan(offsets, committed);
@@ -135,13 +138,15 @@ interface RedrivePipeline {
   readonly sink: SinkParts;
   readonly abort: AbortController;
   readonly logger: Logger;
+  readonly groupId: string;
   /** SHUTDOWN_TIMEOUT_MS: how long stopping may take. */
   readonly shutdownMs: number;
   /** The first fatal error of the reader or the sink, once there is one. */
   fatal(): Error | undefined;
 }
 
-function composeRedrive(config: Config, kafka: Kafka, plan: readonly PartitionRange[], tally: RedriveTally, logger: Logger): RedrivePipeline {
+/** `ends`: every partition of the topic with its end offset at start, those with nothing to read included. */
+function composeRedrive(config: Config, kafka: Kafka, ends: readonly PartitionRange[], tally: RedriveTally, logger: Logger): RedrivePipeline {
   const topic = config.deadLetter.topic;
   const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
   const abort = new AbortController();
@@ -154,7 +159,9 @@ function composeRedrive(config: Config, kafka: Kafka, plan: readonly PartitionRa
     decode: redriveDecode,
   });
   const checkpointer = new Checkpointer();
-  const stopAt = new Map(plan.map((r) => [partitionKey(topic, r.partition), r.end]));
+  // Every partition stops at its end at start, so records dead-lettered again during the
+  // run (or arriving in a partition that had nothing to read) wait for the next run.
+  const stopAt = new Map(ends.map((r) => [partitionKey(topic, r.partition), r.end]));
   const reader = new KafkaReader(
     kafka,
     queue,
@@ -170,17 +177,43 @@ function composeRedrive(config: Config, kafka: Kafka, plan: readonly PartitionRa
   void sink.workers.fatal.then((error) => {
     fatal = error;
   });
-  return { reader, checkpointer, sink, abort, logger, shutdownMs: config.shutdown.drainTimeoutMs, fatal: () => fatal };
+  return { reader, checkpointer, sink, abort, logger, groupId: redriveGroupId(config), shutdownMs: config.shutdown.drainTimeoutMs, fatal: () => fatal };
+}
+
+/** How long the reader may stay in the group without every planned partition before the run gives up. */
+const SHARED_GROUP_GRACE_MS = 10_000;
+
+/**
+ * Another member in the group (a redrive started at the same moment): after a grace for
+ * a rebalance under way, an error naming the partitions it holds; undefined otherwise.
+ */
+function sharedGroupCheck(run: RedrivePipeline, plan: readonly PartitionRange[], topic: string, groupId: string): () => Error | undefined {
+  let since: number | undefined;
+  return () => {
+    const { reader } = run;
+    const missing = reader.joined ? missingPartitions(plan, reader.assignment.filter((tp) => tp.topic === topic).map((tp) => tp.partition)) : [];
+    if (missing.length === 0) {
+      since = undefined;
+      return undefined;
+    }
+    since ??= Date.now();
+    if (Date.now() - since < SHARED_GROUP_GRACE_MS) return undefined;
+    return new TransferError(`another member joined consumer group "${groupId}" and holds partition(s) ${missing.join(", ")} of "${topic}": ` +
+      "two redrives at once would wait for each other for ever; run one redrive at a time", { retriable: false });
+  };
 }
 
 /** Runs until every partition reached its end offset, a fatal error, or the signal; then stops everything. */
-async function drive(run: RedrivePipeline, plan: readonly PartitionRange[], topic: string, report: () => void, signal: AbortSignal): Promise<void> {
+async function drive(run: RedrivePipeline, plan: readonly PartitionRange[], topic: string, report: () => void, signal: AbortSignal): Promise<Error | undefined> {
   const { reader, sink } = run;
+  const shared = sharedGroupCheck(run, plan, topic, run.groupId);
+  let refused: Error | undefined;
   try {
     await reader.start();
     let lastProgress = Date.now();
-    while (!finished(plan, run.checkpointer, topic) && run.fatal() === undefined && !signal.aborted) {
+    while (!finished(plan, run.checkpointer, topic) && run.fatal() === undefined && !signal.aborted && refused === undefined) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      refused = shared();
       if (Date.now() - lastProgress >= PROGRESS_MS) {
         lastProgress = Date.now();
         report();
@@ -199,6 +232,7 @@ async function drive(run: RedrivePipeline, plan: readonly PartitionRange[], topi
       { name: "Elasticsearch client", run: () => sink.es.close() },
     ], budget.deadline, run.logger);
   }
+  return refused;
 }
 
 export async function runRedrive(config: Config, logger: Logger, output: RedriveOutput, signal: AbortSignal): Promise<RedriveResult> {
@@ -207,7 +241,8 @@ export async function runRedrive(config: Config, logger: Logger, output: Redrive
   const groupId = redriveGroupId(config);
   const kafka = composeKafka(config, logger);
   const tally = new RedriveTally();
-  const plan = pendingRanges(await planRun(config, kafka, groupId));
+  const ranges = await planRun(config, kafka, groupId);
+  const plan = pendingRanges(ranges);
   const planned = plannedRecords(plan);
   const summarize = (): void => {
     output.summary(summaryText(tally, { topic, groupId, elapsedMs: Date.now() - started }));
@@ -221,8 +256,9 @@ export async function runRedrive(config: Config, logger: Logger, output: Redrive
   const report = (): void => {
     output.progress(progressLine(tally.settled, planned, Date.now() - started));
   };
-  const run = composeRedrive(config, kafka, plan, tally, logger);
-  await drive(run, plan, topic, report, signal);
+  const run = composeRedrive(config, kafka, ranges, tally, logger);
+  const refused = await drive(run, plan, topic, report, signal);
+  if (refused !== undefined) throw refused;
   const fatal = run.fatal();
   if (fatal !== undefined) throw new TransferError(`redrive failed: ${describeError(fatal)}`, { retriable: false, cause: fatal });
   if (signal.aborted) throw new TransferError("redrive interrupted; run it again to continue where it stopped", { retriable: true });

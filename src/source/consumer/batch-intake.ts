@@ -21,6 +21,8 @@ export interface IntakeDeps {
   readonly consumed: (topic: string, count: number) => void;
   /** Per partition (`partitionKey`), where reading ends (exclusive): see ReaderOptions.stopAt. */
   readonly stopAt?: ReadonlyMap<string, bigint> | undefined;
+  /** A fetched batch reached the partition's stopAt: nothing more to fetch there. */
+  readonly reachedEnd?: (topic: string, partition: number) => void;
 }
 
 /** Where the fetch started: kafkajs sets `fetchedOffset` on its batches but not in its typings. */
@@ -42,6 +44,7 @@ export function intakeBatch(payload: EachBatchPayload, deps: IntakeDeps): void {
   const stopAt = deps.stopAt?.get(partitionKey(topic, partition));
   if (stopAt !== undefined) {
     const bounded = boundBatch(messages, fetched, lastOffset, stopAt);
+    if (bounded === undefined || BigInt(bounded.lastOffset) >= stopAt - 1n) deps.reachedEnd?.(topic, partition);
     if (bounded === undefined) return;
     ({ messages, lastOffset } = bounded);
   }

@@ -35,8 +35,9 @@ export interface ReaderOptions {
   readonly explainCrash?: (error: Error) => string | undefined;
   /**
    * Per partition (`partitionKey`), the offset where reading ends (exclusive): records at
-   * or past it are left unfetched and unresolved. Redrive reads up to the end offsets it
-   * saw at start, so what it writes back to the topic waits for the next run.
+   * or past it are left unfetched and unresolved, and a partition whose fetch reached it
+   * is paused (no fetching the same records again and again). Redrive reads up to the
+   * end offsets it saw at start, so what it writes back to the topic waits for the next run.
    */
   readonly stopAt?: ReadonlyMap<string, bigint>;
 }
@@ -77,6 +78,8 @@ export class KafkaReader {
   readonly #retryInitialMs: number;
   readonly #intake: IntakeDeps;
   readonly #watcher: TopicWatcher;
+  /** Partitions read up to their stopAt (`partitionKey`): paused for good. */
+  readonly #ended = new Set<string>();
 
   #admin: Admin | undefined;
   #consumer: Consumer | undefined;
@@ -175,6 +178,13 @@ export class KafkaReader {
       queue: this.#queue,
       checkpointer: this.#checkpointer,
       stopAt: this.#options.stopAt,
+      reachedEnd: (topic, partition) => {
+        const key = partitionKey(topic, partition);
+        if (this.#ended.has(key)) return;
+        this.#ended.add(key);
+        this.#logger.debug({ topic, partition }, "partition read up to its end offset: fetching stops");
+        this.#reconcilePauses();
+      },
       mayEnqueue: (topic, partition) => mayEnqueue(this.#plan(), topic, partition) && this.#seeder.isSeeded(topic, partition),
       useChannel: (channel) => {
         this.#committer.useChannel(channel);
@@ -384,7 +394,7 @@ export class KafkaReader {
 
   #plan(): PausePlan {
     const inputs = { saturated: this.#queue.saturated, stopping: this.#stopping, resubscribing: this.#resubscribing !== undefined };
-    return planPauses(inputs, this.#assignment, this.#seeder.pending);
+    return planPauses(inputs, this.#assignment, this.#seeder.pending, this.#ended);
   }
 
   /** Applies the whole pause plan to the current consumer, whatever kafkajs did meanwhile. */

@@ -25,18 +25,29 @@ export interface PauseInputs {
 /** What the consumer should look like: everything paused, or only some partitions. */
 export interface PausePlan {
   readonly all: boolean;
-  /** Partitions paused individually (when `all` is false): not yet seeded from the broker. */
+  /** Partitions paused individually (when `all` is false): not yet seeded from the broker, or at their end. */
   readonly partitions: readonly TopicPartition[];
 }
 
-/** Pure: the pause plan for the inputs, the assignment and the partitions still being seeded. */
+/**
+ * Pure: the pause plan for the inputs, the assignment, the partitions still being
+ * seeded and those that reached where reading ends (ReaderOptions.stopAt: nothing left
+ * to fetch there, and a batch past it would only be fetched again and again).
+ */
 export function planPauses(
   inputs: PauseInputs,
   assignment: readonly TopicPartition[],
   seeding: ReadonlySet<string>,
+  ended: ReadonlySet<string> = new Set(),
 ): PausePlan {
   if (inputs.saturated || inputs.stopping || inputs.resubscribing) return { all: true, partitions: [] };
-  return { all: false, partitions: assignment.filter((tp) => seeding.has(partitionKey(tp.topic, tp.partition))) };
+  return {
+    all: false,
+    partitions: assignment.filter((tp) => {
+      const key = partitionKey(tp.topic, tp.partition);
+      return seeding.has(key) || ended.has(key);
+    }),
+  };
 }
 
 /** Groups partitions by topic, as kafkajs `pause()` wants them. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { pendingRanges, plannedRecords, progressLine, RedriveTally, redrivePlan, summaryText } from "../../../src/redrive/plan.ts";
+import { busyGroupMessage, missingPartitions, pendingRanges, plannedRecords, progressLine, RedriveTally, redrivePlan, summaryText } from "../../../src/redrive/plan.ts";
 import { boundBatch } from "../../../src/source/consumer/record-conversion.ts";
 
 describe("redrive plan", () => {
@@ -43,5 +43,17 @@ describe("redrive plan", () => {
     assert.deepEqual(boundBatch(messages, "5", "9", 8n), { messages: [{ offset: "5" }, { offset: "6" }], lastOffset: "7" });
     assert.deepEqual(boundBatch(messages, "5", "9", 100n), { messages, lastOffset: "9" });
     assert.equal(boundBatch(messages, "5", "9", 5n), undefined);
+  });
+
+  test("a second run refuses with one line naming the group and who holds it", () => {
+    const line = busyGroupMessage("logs-redrive", [{ clientId: "kafka-es-transfer", clientHost: "/10.0.0.7" }]);
+    assert.match(line, /^another redrive is running in consumer group "logs-redrive" \(1 member\(s\): kafka-es-transfer on 10\.0\.0\.7\)/);
+    assert.doesNotMatch(line, /\n/);
+  });
+
+  test("the planned partitions another member holds", () => {
+    const plan = [{ partition: 0, start: 0n, end: 5n }, { partition: 1, start: 0n, end: 5n }, { partition: 2, start: 3n, end: 9n }];
+    assert.deepEqual(missingPartitions(plan, [0, 1, 2]), []);
+    assert.deepEqual(missingPartitions(plan, [1]), [0, 2]);
   });
 });

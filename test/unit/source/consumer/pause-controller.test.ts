@@ -23,6 +23,12 @@ void describe("pause plan", () => {
     assert.equal(mayEnqueue({ all: true, partitions: [] }, T, 0), false);
   });
 
+  void test("partitions read up to their end (redrive's stopAt) stay paused beside those being seeded", () => {
+    const plan = planPauses(quiet, assignment, new Set([`${T}\u00001`]), new Set([`${T}\u00000`]));
+    assert.deepEqual(plan, { all: false, partitions: [{ topic: T, partition: 0 }, { topic: T, partition: 1 }] });
+    assert.equal(mayEnqueue(plan, T, 0), false);
+  });
+
   void test("applying is idempotent and complete: resume all, then pause the plan", () => {
     const calls: string[] = [];
     const consumer: PausableConsumer = {
