@@ -1,6 +1,7 @@
 /**
  * `kafka-es-transfer replay`: arguments, signals and exit codes around runReplay.
- * Exit 0 when the range is done, 130 when interrupted (resume file written), 1 on a
+ * Exit 0 when the range is done, 3 when it is done but retention had deleted part of
+ * it (the partitions and offsets named), 130 when interrupted (resume file written), 1 on a
  * fatal error, 2 on bad arguments or configuration (one line, no stack trace).
  * Logs (JSON) go to stderr with the progress lines; stdout carries only the summary.
  */
@@ -12,6 +13,8 @@ import { parseReplayArgs, REPLAY_USAGE } from "./args.ts";
 import { runReplay } from "./run.ts";
 
 export const EXIT_INTERRUPTED = 130;
+/** The range was read, but retention had deleted part of it: not "complete". */
+export const EXIT_INCOMPLETE = 3;
 
 export async function replayCommand(argv: readonly string[], config: Config): Promise<number> {
   const request = parseReplayArgs(argv, Date.now());
@@ -37,7 +40,8 @@ export async function replayCommand(argv: readonly string[], config: Config): Pr
       summary: (text) => process.stdout.write(text),
       interrupt: interrupt.signal,
     });
-    return outcome === "complete" ? 0 : outcome === "interrupted" ? EXIT_INTERRUPTED : 1;
+    const codes: Record<typeof outcome, number> = { complete: 0, incomplete: EXIT_INCOMPLETE, interrupted: EXIT_INTERRUPTED, failed: 1 };
+    return codes[outcome];
   } catch (error) {
     // Bad input (a missing topic, an unreadable resume file) is one line, not a stack.
     const usage = error instanceof ConfigError || (error instanceof TransferError && !error.retriable);

@@ -13,6 +13,11 @@ export interface ResumeState {
   /** The --index override of the run, undefined when the configured routing applies. */
   readonly index: string | undefined;
   readonly partitions: readonly PartitionPlan[];
+  /**
+   * What retention deleted of the range before it was read, one line per partition
+   * (describeLosses), carried over to the resumed run so that it does not end "complete".
+   */
+  readonly lost?: readonly string[];
 }
 
 export function serializeResumeState(state: ResumeState): string {
@@ -26,6 +31,7 @@ export function serializeResumeState(state: ResumeState): string {
       toMs: state.range.to,
       index: state.index ?? null,
       partitions: state.partitions.map(({ topic, partition, start, end, next }) => ({ topic, partition, start, end, next })),
+      ...(state.lost !== undefined && state.lost.length > 0 ? { lost: state.lost } : {}),
     },
     null,
     2,
@@ -63,7 +69,8 @@ export function parseResumeState(text: string): ResumeState | string {
   }
   if (!isObject(doc)) return "not a JSON object";
   if (doc.version !== RESUME_STATE_VERSION) return `version must be ${String(RESUME_STATE_VERSION)}, found ${JSON.stringify(doc.version)}`;
-  const { topics, fromMs, toMs, index, partitions } = doc;
+  const { topics, fromMs, toMs, index, partitions, lost } = doc;
+  if (lost !== undefined && !(Array.isArray(lost) && lost.every((l) => typeof l === "string"))) return "lost must be a list of strings";
   if (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === "string" && t !== "")) {
     return "topics must be a non-empty list of topic names";
   }
@@ -76,5 +83,6 @@ export function parseResumeState(text: string): ResumeState | string {
     if (typeof plan === "string") return plan;
     plans.push(plan);
   }
-  return { topics: topics as string[], range: { from: fromMs, to: toMs }, index: index ?? undefined, partitions: plans };
+  const state = { topics: topics as string[], range: { from: fromMs, to: toMs }, index: index ?? undefined, partitions: plans };
+  return lost === undefined ? state : { ...state, lost };
 }

@@ -4,7 +4,8 @@
  * by a ReplayReader, print progress while it runs and a summary at the end.
  *
  * Outcomes: "complete" (every partition's range is settled in Elasticsearch; the
- * resume file is removed), "interrupted" (stopped by the caller's signal: in-flight
+ * resume file is removed), "incomplete" (the same, but retention had deleted part of
+ * the range before it was read: the partitions and offsets are named), "interrupted" (stopped by the caller's signal: in-flight
  * records drained within shutdown.drainTimeoutMs, the resume file written with the
  * settled positions), "failed" (a fatal error; the resume file still holds the last
  * settled positions, so the run can be resumed once the cause is fixed).
@@ -21,16 +22,17 @@ import { describeError } from "../errors.ts";
 import { BoundedQueue } from "../pipeline/bounded-queue.ts";
 import type { QueuedRecord } from "../pipeline/record.ts";
 import { Checkpointer } from "../source/offsets/checkpointer.ts";
-import { checkTopicsExist, offsetsAtTime } from "../source/replay/offsets-by-time.ts";
+import { processMemoryPlan } from "../compose/memory.ts";
+import { checkTopicsExist, logStartOffsets, offsetsAtTime } from "../source/replay/offsets-by-time.ts";
 import { ReplayReader } from "../source/replay/replay-reader.ts";
-import { advanceAll, describePositions, offsetTotals, planRange, type PartitionOffsets } from "../source/replay/replay-plan.ts";
+import { advanceAll, describePositions, lossLines, offsetTotals, planRange, retentionLosses, type PartitionOffsets } from "../source/replay/replay-plan.ts";
 import { formatProgress, formatSummary, RunProgress } from "../telemetry/run-progress.ts";
 import { RunCounters } from "../telemetry/run-counters.ts";
 import type { ReplayRequest } from "./args.ts";
 import type { ResumeState } from "./resume-state.ts";
 import { readResumeFile, removeResumeFile, writeResumeFile } from "./state-file.ts";
 
-export type ReplayOutcome = "complete" | "interrupted" | "failed";
+export type ReplayOutcome = "complete" | "incomplete" | "interrupted" | "failed";
 
 export interface ReplayIo {
   readonly logger: Logger;
@@ -68,10 +70,23 @@ async function resolveState(config: Config, request: ReplayRequest, logger: Logg
   return { topics, range, index: request.index, partitions: planRange(starts, ends) };
 }
 
+/**
+ * What retention deleted of the range before it was read (before this run, or since the
+ * resumed run stopped), and the state moved past it: a fetch below the log start would
+ * be answered "out of range" and reset.
+ */
+async function checkRetention(config: Config, state: ResumeState, fresh: boolean, logger: Logger): Promise<{ state: ResumeState; losses: string[] }> {
+  const lows = await withAdmin(config, logger, (admin) => logStartOffsets(admin, state.topics));
+  const losses = lossLines(retentionLosses(state.partitions, lows, fresh));
+  // The resume file carries what an earlier run found lost.
+  const lost = [...(state.lost ?? []), ...losses];
+  return { state: { ...state, partitions: advanceAll(state.partitions, lows), lost }, losses };
+}
+
 export async function runReplay(config: Config, request: ReplayRequest, io: ReplayIo): Promise<ReplayOutcome> {
   const now = io.now ?? Date.now;
   const runId = randomBytes(4).toString("hex");
-  const state = await resolveState(config, request, io.logger);
+  const { state, losses } = await checkRetention(config, await resolveState(config, request, io.logger), request.kind !== "resume", io.logger);
   const file = request.resumeFile ?? `replay-${runId}.resume.json`;
   const { total, left } = offsetTotals(state.partitions);
   io.progress(
@@ -79,6 +94,7 @@ export async function runReplay(config: Config, request: ReplayRequest, io: Repl
       `${String(state.partitions.length)} partitions, ${String(left)} of ${String(total)} offsets to read` +
       `${state.index === undefined ? "" : `, into ${state.index}`}; resume file ${file}`,
   );
+  if (losses.length > 0) io.progress(`replay: retention deleted part of the range before it was read: ${losses.join(", ")}`);
   return new ReplayRun(config, state, file, `${config.kafka.groupId}-replay-${runId}`, io, now).run();
 }
 
@@ -118,9 +134,11 @@ class ReplayRun {
       signal: this.#sinkAbort.signal,
       indexOverride: state.index,
     });
-    // The configured consumer tuning, under a group name of the run's own.
+    // The configured consumer tuning, under a group name of the run's own, with the
+    // fetch sizes start would use (the memory model).
     this.#reader = new ReplayReader(kafka, this.#queue, this.#checkpointer, {
       ...config.kafka,
+      ...processMemoryPlan(config).fetch,
       groupId,
       plans: state.partitions,
       range: state.range,
@@ -147,7 +165,7 @@ class ReplayRun {
       await this.#reader.start();
       const finished = this.#reader.allFetched.then(() => this.#queue.drained()).then(() => "complete" as const);
       const first = await Promise.race([finished, interrupted, fatal]);
-      outcome = first instanceof Error ? "failed" : first;
+      outcome = first instanceof Error ? "failed" : first === "complete" && this.#lost().length > 0 ? "incomplete" : first;
       if (first instanceof Error) this.#io.logger.error({ err: describeError(first) }, "replay stopped on a fatal error");
     } catch (error) {
       this.#io.logger.error({ err: describeError(error) }, "replay failed");
@@ -190,11 +208,17 @@ class ReplayRun {
     ], budget.deadline, this.#io.logger);
   }
 
+  /** What retention deleted of the range, this run's findings and an earlier run's. */
+  #lost(): readonly string[] {
+    return this.#state.lost ?? [];
+  }
+
   async #finish(outcome: ReplayOutcome): Promise<void> {
     await this.#ticking;
     this.#advance();
-    if (outcome === "complete") await removeResumeFile(this.#file);
-    else {
+    if (outcome === "complete" || outcome === "incomplete") await removeResumeFile(this.#file);
+    if (outcome === "incomplete") this.#io.progress(`replay incomplete: retention deleted part of the range before it was read: ${this.#lost().join(", ")}`);
+    if (outcome === "interrupted" || outcome === "failed") {
       await writeResumeFile(this.#file, this.#state);
       this.#io.progress(`replay ${outcome}: stopped at ${describePositions(this.#state.partitions)}`);
       this.#io.progress(`replay ${outcome}: continue with: kafka-es-transfer replay --resume ${this.#file}`);
@@ -215,6 +239,7 @@ class ReplayRun {
         ["rejected", rejected === "" ? "0" : `${String(c.rejected)} (${rejected}; policy ${this.#sink.failurePolicy})`],
         ["skipped", c.skipped],
         ["offsets left", left],
+        ...(this.#lost().length > 0 ? [["lost to retention", this.#lost().join(", ")] as [string, string]] : []),
       ],
       breakdown: { label: "per index", counts: c.byIndex },
     };

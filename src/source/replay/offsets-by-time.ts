@@ -24,3 +24,12 @@ export async function checkTopicsExist(admin: Admin, topics: readonly string[]):
     throw new TransferError(`no such topic: ${missing.join(", ")}`, { retriable: false });
   }
 }
+
+/** Each partition's log start (the oldest offset retention kept), per topic. */
+export async function logStartOffsets(admin: Admin, topics: readonly string[]): Promise<PartitionOffsets[]> {
+  const out: PartitionOffsets[] = [];
+  for (const topic of topics) {
+    for (const { partition, low } of await admin.fetchTopicOffsets(topic)) out.push({ topic, partition, offset: low });
+  }
+  return out;
+}

@@ -106,3 +106,46 @@ export function describePositions(plans: readonly PartitionPlan[]): string {
   if (open.length === 0) return "every partition done";
   return open.map((p) => `${p.topic}[${String(p.partition)}]@${p.next}/${p.end}`).join(" ");
 }
+
+/**
+ * Offsets of the range retention deleted before they were read: `below` is the
+ * partition's log start. `from` is the first offset lost when it is known (a resumed
+ * run's `next`); undefined for a fresh plan whose range starts before the oldest record
+ * kept, where the deleted records' timestamps are gone with them.
+ */
+export interface RetentionLoss extends TopicPartition {
+  readonly from: string | undefined;
+  readonly below: string;
+}
+
+/**
+ * What retention took from the plans, given each partition's log start (`lows`):
+ * a partition whose next offset lies below it lost [next, low); a fresh plan (`fresh`)
+ * that starts exactly at a log start above 0 and holds records begins at the oldest
+ * record kept, so records of the range before it may have been deleted. A partition
+ * whose range is empty is not reported (nothing tells whether the range had records).
+ */
+export function retentionLosses(plans: readonly PartitionPlan[], lows: readonly PartitionOffsets[], fresh: boolean): RetentionLoss[] {
+  const lowOf = new Map(lows.map((l) => [key(l), BigInt(l.offset)]));
+  const losses: RetentionLoss[] = [];
+  for (const plan of plans) {
+    const low = lowOf.get(key(plan));
+    if (low === undefined || low === 0n) continue;
+    const next = BigInt(plan.next);
+    const end = BigInt(plan.end);
+    if (next < low && next < end) losses.push({ topic: plan.topic, partition: plan.partition, from: plan.next, below: min(low, end).toString() });
+    // Records of the range kept from the oldest one on: the range reaches back past it.
+    else if (fresh && next === low && end > low) losses.push({ topic: plan.topic, partition: plan.partition, from: undefined, below: low.toString() });
+  }
+  return losses;
+}
+
+/** "logs[0]: offsets 120-199 (80)", "logs[1]: offsets below 500 (the range starts before the oldest record kept)". */
+export function lossLines(losses: readonly RetentionLoss[]): string[] {
+  return losses.map((l) => {
+    const where = `${l.topic}[${String(l.partition)}]`;
+    if (l.from === undefined) return `${where}: offsets below ${l.below} (the range starts before the oldest record kept)`;
+    const count = BigInt(l.below) - BigInt(l.from);
+    return `${where}: offsets ${l.from}-${(BigInt(l.below) - 1n).toString()} (${count.toString()})`;
+  });
+}

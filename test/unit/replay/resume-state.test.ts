@@ -25,6 +25,13 @@ describe("resume state", () => {
     assert.match(text, /"from": "2026-11-30T06:00:00.000Z"/);
   });
 
+  test("what retention deleted round-trips, so that a resumed run does not end complete", () => {
+    const lost = { ...state, lost: ["t[0]: offsets 10-79 (70)"] };
+    assert.deepEqual(parseResumeState(serializeResumeState(lost)), lost);
+    assert.equal(serializeResumeState(state).includes('"lost"'), false);
+    assert.equal(parseResumeState(serializeResumeState(lost).replace('"t[0]: offsets 10-79 (70)"', "7")), "lost must be a list of strings");
+  });
+
   test("no --index override round-trips as undefined", () => {
     const plain = { ...state, index: undefined };
     assert.deepEqual(parseResumeState(serializeResumeState(plain)), plain);

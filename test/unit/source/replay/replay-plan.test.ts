@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
-  advance, advanceAll, describePositions, inRange, isDone, lastOffsetOf, offsetTotals, planRange, wanted,
+  advance, advanceAll, describePositions, inRange, isDone, lastOffsetOf, lossLines, offsetTotals, planRange, retentionLosses, wanted,
 } from "../../../../src/source/replay/replay-plan.ts";
 
 const starts = [
@@ -61,5 +61,28 @@ describe("replay plan", () => {
   test("inRange is [from, to)", () => {
     const range = { from: 1_000, to: 2_000 };
     assert.deepEqual([999, 1_000, 1_999, 2_000].map((t) => inRange(range, t)), [false, true, true, false]);
+  });
+
+  test("retention losses: offsets below the log start not yet read are named; done or untouched partitions are not", () => {
+    const plans = [
+      { topic: "t", partition: 0, start: "0", end: "200", next: "10" },
+      { topic: "t", partition: 1, start: "0", end: "200", next: "200" },
+      { topic: "t", partition: 2, start: "0", end: "30", next: "5" },
+      { topic: "t", partition: 3, start: "40", end: "90", next: "40" },
+    ];
+    const lows = [0, 1, 2, 3].map((p) => ({ topic: "t", partition: p, offset: ["80", "150", "50", "20"][p] ?? "0" }));
+    const resumed = retentionLosses(plans, lows, false);
+    assert.deepEqual(resumed, [
+      { topic: "t", partition: 0, from: "10", below: "80" },
+      { topic: "t", partition: 2, from: "5", below: "30" },
+    ]);
+    assert.deepEqual(lossLines(resumed), ["t[0]: offsets 10-79 (70)", "t[2]: offsets 5-29 (25)"]);
+  });
+
+  test("a fresh plan starting at a log start above 0 reaches back past the oldest record kept; at log start 0 or empty, nothing is lost", () => {
+    const plan = (partition: number, start: string, end: string) => ({ topic: "t", partition, start, end, next: start });
+    const lows = [{ topic: "t", partition: 0, offset: "50" }, { topic: "t", partition: 1, offset: "0" }, { topic: "t", partition: 2, offset: "70" }, { topic: "t", partition: 3, offset: "10" }];
+    const losses = retentionLosses([plan(0, "50", "200"), plan(1, "0", "200"), plan(2, "70", "70"), plan(3, "60", "90")], lows, true);
+    assert.deepEqual(lossLines(losses), ["t[0]: offsets below 50 (the range starts before the oldest record kept)"]);
   });
 });
