@@ -4,6 +4,7 @@ import { describeError } from "../../errors.ts";
 import type { BoundedQueue } from "../../pipeline/bounded-queue.ts";
 import { partitionKey, type QueuedRecord, type TopicPartition } from "../../pipeline/record.ts";
 import type { Checkpointer, CommitRequest, SkippedRange } from "../offsets/checkpointer.ts";
+import { lostBelowLogStart } from "../offsets/skipped-range.ts";
 import { CommitSchedule } from "../offsets/commit-schedule.ts";
 import { OffsetCommitter } from "../offsets/offset-committer.ts";
 import { PartitionSeeder } from "../offsets/partition-seeder.ts";
@@ -119,7 +120,7 @@ export class KafkaReader {
     this.#watcher = this.#createWatcher();
     this.#intake = this.#createIntake();
     checkpointer.onSkipped((range) => {
-      this.reportLost(range);
+      void this.#confirmLost(range);
     });
     queue.onSaturationChange(() => {
       this.#reconcilePauses();
@@ -224,6 +225,24 @@ export class KafkaReader {
   /** Called once if the consumer dies in a way kafkajs will not recover from. */
   onFatal(listener: (error: Error) => void): void {
     this.#fatal = listener;
+  }
+
+  /**
+   * Offsets a fetch skipped are lost only below the partition's log start: above it
+   * they are a compacted topic's gaps or transaction markers (skipped-range.ts). When
+   * the log start cannot be read, the whole range is reported, as before.
+   */
+  async #confirmLost(range: SkippedRange): Promise<void> {
+    let lost: SkippedRange | undefined = range;
+    try {
+      const offsets = await this.#admin?.fetchTopicOffsets(range.topic);
+      const low = offsets?.find((o) => o.partition === range.partition)?.low;
+      if (low !== undefined) lost = lostBelowLogStart(range, low);
+    } catch (error) {
+      this.#logger.debug({ err: describeError(error), topic: range.topic }, "could not read the log start: the skipped offsets are reported as lost");
+    }
+    if (lost !== undefined) this.reportLost(lost);
+    else this.#logger.debug({ topic: range.topic, partition: range.partition, fromOffset: range.from, toOffset: range.to }, "offsets skipped above the log start: compaction or transaction markers, nothing lost");
   }
 
   /** Records deleted by retention before they were read: counted and logged loudly. */
