@@ -88,10 +88,16 @@ export async function busiestLeader(topic: string): Promise<number> {
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 1;
 }
 
+/**
+ * Not idempotent: kafkajs' idempotent producer can lose a batch when its leader dies
+ * mid-request (the sequence advanced, the retry is refused as a duplicate). A plain
+ * producer with acks from all in-sync replicas may write a record twice instead, which
+ * the checks tolerate (they count distinct `seq` values).
+ */
 function clusterProducer(): Producer {
   return testKafka("cluster-tests-producer").producer({
     allowAutoTopicCreation: false,
-    idempotent: true,
+    idempotent: false,
     maxInFlightRequests: 1,
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
   });
@@ -138,4 +144,15 @@ export async function peakRssMiB(pid: number | undefined): Promise<number | unde
   } catch {
     return undefined;
   }
+}
+
+/** Waits until every partition of `topics` has all its replicas in sync (a restarted node caught up). */
+export async function waitForFullIsr(topics: readonly string[], timeoutMs = 60_000): Promise<void> {
+  await withAdmin(async (admin) => {
+    await waitFor(`full ISR of ${topics.join(", ")}`, async () => {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: [...topics] }).catch(() => ({ topics: [] }));
+      const complete = meta.length === topics.length && meta.every((t) => t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length));
+      return complete ? true : undefined;
+    }, timeoutMs, 500);
+  });
 }
