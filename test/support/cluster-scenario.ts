@@ -16,13 +16,7 @@ import { createClusterTopics } from "./cluster.ts";
 
 export const SCENARIO_PARTITIONS = 6;
 const WAVE = 6_000;
-/**
- * Written before the workers start, so that they are still busy when the fault hits.
- * Waves are written while every node runs: records that kafkajs' producer sent to a
- * leader killed mid-request went missing from Kafka in a first version of these
- * scenarios (250 of a 500-record chunk, no error to the producer), which is a matter
- * of the producer, not of the worker under test.
- */
+/** Written before the workers start, so that they are still busy when the fault hits. */
 const BACKLOG_WAVES = 3;
 
 export interface ScenarioContext {
