@@ -33,23 +33,28 @@ describe("cluster fault: the only broker of an RF-1 topic down", () => {
       const all = [...flowing, lonely];
       workers.push(new WorkerProcess(faultWorkerEnv(all.join(","), groupId), ["start"], "A"));
       const sampler = new FaultSampler(groupId, flowing, () => workers);
-      await workers[0]?.ready();
-      await waitForCommittedAtEnd(groupId, all, 90_000);
+      // stopped on failure too: its loop would keep the test file from ever ending
+      try {
+        await workers[0]?.ready();
+        await waitForCommittedAtEnd(groupId, all, 90_000);
 
-      const downAt = Date.now();
-      await stopBroker(LONELY_NODE);
-      for (const topic of flowing) await produceThroughFaults(topic, CHUNK, CHUNK, faultRecord, PARTITIONS);
-      await waitForCommittedAtEnd(groupId, flowing, 90_000);
-      const flowedMs = Date.now() - downAt;
-      await startBroker(LONELY_NODE);
-      const downMs = Date.now() - downAt;
-      await produceThroughFaults(lonely, CHUNK, CHUNK, faultRecord, PARTITIONS);
+        const downAt = Date.now();
+        await stopBroker(LONELY_NODE);
+        for (const topic of flowing) await produceThroughFaults(topic, CHUNK, CHUNK, faultRecord, PARTITIONS);
+        await waitForCommittedAtEnd(groupId, flowing, 90_000);
+        const flowedMs = Date.now() - downAt;
+        await startBroker(LONELY_NODE);
+        const downMs = Date.now() - downAt;
+        await produceThroughFaults(lonely, CHUNK, CHUNK, faultRecord, PARTITIONS);
 
-      const outcomes = [];
-      for (const topic of all) outcomes.push(await assertFaultOutcome({ es, index: topic, topic, groupId, produced: 2 * CHUNK, sampler, workers }));
-      assert.ok(workers.every((w) => w.running), "the worker survived");
-      const rss = await peakRssMiB(workers[0]?.child.pid);
-      t.diagnostic(`records ${String(outcomes.reduce((n, o) => n + o.records, 0))}, faults: node ${String(LONELY_NODE)} stopped ${String(downMs)} ms (RF-3 topics complete after ${String(flowedMs)} ms); max queue ${String(outcomes[0]?.sampler.maxQueueRecords)}; peak RSS ${String(rss)} MiB; duration ${String(Date.now() - started)} ms`);
+        const outcomes = [];
+        for (const topic of all) outcomes.push(await assertFaultOutcome({ es, index: topic, topic, groupId, produced: 2 * CHUNK, sampler, workers }));
+        assert.ok(workers.every((w) => w.running), "the worker survived");
+        const rss = await peakRssMiB(workers[0]?.child.pid);
+        t.diagnostic(`records ${String(outcomes.reduce((n, o) => n + o.records, 0))}, faults: node ${String(LONELY_NODE)} stopped ${String(downMs)} ms (RF-3 topics complete after ${String(flowedMs)} ms); max queue ${String(outcomes[0]?.sampler.maxQueueRecords)}; peak RSS ${String(rss)} MiB; duration ${String(Date.now() - started)} ms`);
+      } finally {
+        await sampler.stop();
+      }
       for (const w of workers) assert.equal((await w.stop()).code, 0);
     });
   });

@@ -44,6 +44,7 @@ export async function runClusterScenario(t: TestContext, params: { es: Client; t
   const started = Date.now();
   const workers: WorkerProcess[] = [];
   let waves = 0;
+  let fault = "";
   const produceWave = async (): Promise<void> => {
     const from = waves++ * WAVE;
     await produceThroughFaults(topic, from, WAVE, faultRecord, SCENARIO_PARTITIONS);
@@ -54,11 +55,18 @@ export async function runClusterScenario(t: TestContext, params: { es: Client; t
     const env = faultWorkerEnv(topic, groupId);
     workers.push(new WorkerProcess(env, ["start"], "A"), new WorkerProcess(env, ["start"], "B"));
     const sampler = new FaultSampler(groupId, [topic], () => workers);
-    await Promise.all(workers.map((w) => w.ready()));
-    await waitForProgress(groupId, topic);
-    const fault = await params.fault({ topic, produceWave });
-    await produceWave();
-    const outcome = await assertFaultOutcome({ es, index: topic, topic, groupId, produced: waves * WAVE, sampler, workers, catchUpMs: 120_000 });
+    // stopped on failure too: its loop would keep the test file from ever ending
+    const outcome = await (async () => {
+      try {
+        await Promise.all(workers.map((w) => w.ready()));
+        await waitForProgress(groupId, topic);
+        fault = await params.fault({ topic, produceWave });
+        await produceWave();
+        return await assertFaultOutcome({ es, index: topic, topic, groupId, produced: waves * WAVE, sampler, workers, catchUpMs: 120_000 });
+      } finally {
+        await sampler.stop();
+      }
+    })();
     assert.ok(workers.every((w) => w.running), "both workers survived");
     const rss = await Promise.all(workers.map((w) => peakRssMiB(w.child.pid)));
     t.diagnostic(`records ${String(outcome.records)} (${String(waves * WAVE)} distinct), faults: ${fault}; max queue ${String(outcome.sampler.maxQueueRecords)}; peak RSS ${rss.map(String).join("/")} MiB; duration ${String(Date.now() - started)} ms`);
