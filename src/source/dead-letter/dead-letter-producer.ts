@@ -164,12 +164,8 @@ export class DeadLetterProducer {
         allowAutoTopicCreation: false,
         // Named, so kafkajs does not warn about its v2 default change; keys spread as the Java client's do.
         createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-        // One try per write: the failure policy retries the whole batch without limit, with
-        // backoff, and counts each failure. Not kafkajs: its retry of a send goes only to
-        // the brokers that had not answered, so records of a partition whose leader moved to
-        // one that had answered were dropped without an error (seen in test/cluster), and
-        // their source offsets would have been committed.
-        retry: { retries: 0 },
+        // Few tries per write: the failure policy retries without limit, with backoff, and counts each failure.
+        retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 5_000 },
       });
       this.#producer = producer;
       this.#connected = producer.connect();
