@@ -124,14 +124,21 @@ cmd_cluster_up() {
 }
 
 cmd_cluster_down() {
-  local n
+  local n pids=()
   state_lock
+  # all nodes at once: stopped one by one, the last ones wait for a controller quorum
+  # that is gone, until SIGKILL
   for n in $(seq "$CLUSTER_NODES"); do
     node_select "$n"
     # a frozen node ignores SIGTERM until thawed
     [[ -n "$(kafka_pid)" ]] && kill -CONT "$(kafka_pid)" 2>/dev/null
-    kafka_stop
-    rm -rf "$KRUN/data" "$KRUN/version"
+    # shellcheck disable=SC2207
+    pids+=($(kafka_pid) $(pids_with "$KRUN/server.properties"))
+  done
+  stop_pids kafka ${pids[@]+"${pids[@]}"}
+  for n in $(seq "$CLUSTER_NODES"); do
+    node_select "$n"
+    rm -rf "$KRUN/kafka.pid" "$KRUN/data" "$KRUN/version"
   done
   es_stop
   rm -rf "$KES_RUN_DIR/cluster-id" "$ERUN/data" "$ERUN/config" "$ERUN/tmp" "$ERUN/version"
