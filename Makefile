@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 SERVICES := test/infra/services.sh
 STAMP := node_modules/.install-stamp
 
-.PHONY: help install build lint typecheck test test-unit test-integration test-secured test-faults test-compat services-up services-down \
+.PHONY: help install build lint typecheck test test-unit test-integration test-secured test-faults test-cluster test-compat services-up services-down \
         services-status demo bench tools clean image test-image manifests bench-scale bench-storm bench-ab bench-hot-path
 
 help: ## list the targets
@@ -52,6 +52,13 @@ test-secured: $(STAMP) ## security tests on a secured Kafka (SASL_SSL, mTLS, ACL
 
 test-faults: $(STAMP) tools ## fault suite on the real servers: broker and Elasticsearch outages, frozen processes, churn, memory bounds (about 9 min)
 	bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec 'test/faults/**/*.test.ts'
+
+# the cluster's own ports (59090-59095, Elasticsearch 59200) and run dir: it can run beside the single pair
+test-cluster: $(STAMP) ## fault scenarios on a three-broker Kafka cluster (test/infra/cluster.sh): leaders killed, rolling restart, frozen broker, controller killed, RF-1 topic down
+	KES_SERVICES_SCRIPT=$(CURDIR)/test/infra/cluster.sh \
+	KAFKA_BROKERS="$$(bash test/infra/cluster.sh env | sed -n 's/^KAFKA_BROKERS=//p')" \
+	ES_NODE="$$(bash test/infra/cluster.sh env | sed -n 's/^ES_URL=//p')" \
+	  bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec 'test/cluster/**/*.test.ts'
 
 test-compat: $(STAMP) tools ## the integration suite once against Kafka 4.1 and Elasticsearch 9 (own ports and run dir)
 	bash test/infra/compat.sh

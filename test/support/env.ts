@@ -2,7 +2,8 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 
-export const BROKERS = [process.env.KAFKA_BROKERS ?? "127.0.0.1:9092"];
+/** KAFKA_BROKERS may list several (the cluster of test/infra/cluster.sh). */
+export const BROKERS = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",").filter((b) => b !== "");
 export const ES_NODE = process.env.ES_NODE ?? "http://127.0.0.1:9200";
 /** The schema registry of test/infra/registry.sh (Apicurio's Confluent-compatible API). */
 export const REGISTRY_URL = process.env.SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${process.env.SCHEMA_REGISTRY_PORT ?? "8081"}/apis/ccompat/v7`;

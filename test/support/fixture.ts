@@ -27,7 +27,8 @@ export function suiteFixture(prefix: string, options: { restartsElasticsearch?: 
   after(async () => {
     if (options.restartsElasticsearch) await startElasticsearch();
     if (options.restartsRegistry) await startRegistry();
-    await deleteIndices(es, `${name}*`);
+    // KES_KEEP_INDICES=1 keeps them to look into a failure
+    if (!process.env.KES_KEEP_INDICES) await deleteIndices(es, `${name}*`);
     await es.close();
   });
   return { es, name, groupId: `${name}-group` };

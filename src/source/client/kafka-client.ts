@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { kafkaSasl, kafkaTls, type KafkaTlsOptions } from "../auth/kafka-security.ts";
 import type { KafkaSaslOptions } from "../auth/sasl-mechanisms.ts";
 import { registerCompressionCodecs } from "./compression.ts";
+import { fixKafkajsOfflinePartitions } from "./kafkajs-metadata.ts";
 import { fixKafkajsRequestTimer } from "./kafkajs-request-timer.ts";
 
 export interface KafkaConnectionOptions {
@@ -34,11 +35,14 @@ function kafkaLogCreator(logger: Logger) {
  * demo) makes a kafkajs client: the loaded kafkajs gets its fixes first. Its request
  * queues no longer re-arm a negative (1 ms) timer per connection for ever
  * (kafkajs-request-timer.ts), which also made Node print "TimeoutNegativeWarning"; and
- * it reads snappy, lz4 and zstd batches, not only gzip. Lint refuses `new Kafka` elsewhere.
+ * it reads snappy, lz4 and zstd batches, not only gzip; and a partition with no live
+ * replica (its only broker down) no longer fails every metadata request that names its
+ * topic (kafkajs-metadata.ts). Lint refuses `new Kafka` elsewhere.
  */
 export function newKafkaClient(config: KafkaConfig): Kafka {
   registerCompressionCodecs();
   fixKafkajsRequestTimer();
+  fixKafkajsOfflinePartitions();
   return new Kafka(config);
 }
 

@@ -109,10 +109,11 @@ export class LagMonitor {
 
   async measure(admin: Admin, assignment: readonly TopicPartition[]): Promise<PartitionLag[]> {
     const topics = [...new Set(assignment.map((tp) => tp.topic))];
-    const [ends, groupOffsets] = await Promise.all([
-      Promise.all(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) }))),
+    const [settled, groupOffsets] = await Promise.all([
+      Promise.allSettled(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) }))),
       admin.fetchOffsets({ groupId: this.#options.groupId, topics }),
     ]);
+    const ends = this.#measurable(topics, settled);
     const committed = new Map<string, bigint>();
     for (const { topic, partitions } of groupOffsets) {
       for (const { partition, offset } of partitions) {
@@ -139,5 +140,22 @@ export class LagMonitor {
       }
     }
     return lags;
+  }
+
+  /**
+   * The topics whose end offsets the brokers gave. A topic with a partition that has no
+   * leader (its only broker down) fails on its own: its gauges keep their last values
+   * while every other topic is measured; all failing is an error.
+   */
+  #measurable<T>(topics: readonly string[], settled: readonly PromiseSettledResult<T>[]): T[] {
+    const ends: T[] = [];
+    const failed: string[] = [];
+    settled.forEach((result, i) => {
+      if (result.status === "fulfilled") ends.push(result.value);
+      else failed.push(`${topics[i] ?? "?"}: ${describeError(result.reason)}`);
+    });
+    if (ends.length === 0 && failed.length > 0) throw new Error(`no end offsets (${failed.join("; ")})`);
+    if (failed.length > 0) this.#logger.warn({ failed }, "could not measure consumer lag of some topics");
+    return ends;
   }
 }

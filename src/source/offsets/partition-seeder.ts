@@ -137,20 +137,29 @@ export class PartitionSeeder {
       maxMs: this.#options.retryMaxMs,
       wanted: () => this.#current(epoch),
       failed: (error, retryInMs) => {
-        this.#logger.warn({ err: describeError(error), partitions: assignment.length, retryInMs }, "could not read committed offsets for the new assignment; partitions stay paused");
+        this.#logger.warn({ err: describeError(error), partitions: this.#pending.size, retryInMs }, "could not read offsets of some assigned partitions; they stay paused, the others are read");
       },
     });
   }
 
+  /**
+   * Seeds every still pending partition whose offsets the brokers gave, and lets those
+   * resume at once. A topic whose offsets cannot be read (a partition without a leader:
+   * its only broker is down) fails on its own: its partitions stay pending and paused,
+   * and the retry asks again for them only.
+   */
   async #seedOnce(epoch: number, assignment: readonly TopicPartition[]): Promise<void> {
     const admin = this.#admin();
     if (admin === undefined) throw new Error("no admin client");
     await this.#hooks.commitsSettled();
-    const topics = [...new Set(assignment.map((tp) => tp.topic))];
-    const [committed, marks] = await Promise.all([readCommitted(admin, this.#options.groupId, topics), readWatermarks(admin, topics)]);
+    const waiting = assignment.filter((tp) => this.#pending.has(partitionKey(tp.topic, tp.partition)));
+    const topics = [...new Set(waiting.map((tp) => tp.topic))];
+    const [committed, { marks, failed }] = await Promise.all([readCommitted(admin, this.#options.groupId, topics), readWatermarks(admin, topics)]);
     if (!this.#current(epoch)) return;
-    for (const tp of assignment) this.#seedPartition(tp, committed, marks);
-    this.#hooks.seeded();
+    const ready = waiting.filter((tp) => marks.has(partitionKey(tp.topic, tp.partition)));
+    for (const tp of ready) this.#seedPartition(tp, committed, marks);
+    if (ready.length > 0) this.#hooks.seeded();
+    if (failed.length > 0) throw new Error(`no offsets for ${failed.join("; ")}`);
   }
 
   #seedPartition(tp: TopicPartition, committed: ReadonlyMap<string, bigint>, marks: ReadonlyMap<string, Watermarks>): void {
@@ -186,11 +195,18 @@ async function readCommitted(admin: Admin, groupId: string, topics: string[]): P
   return result;
 }
 
-async function readWatermarks(admin: Admin, topics: string[]): Promise<Map<string, Watermarks>> {
-  const result = new Map<string, Watermarks>();
-  const all = await Promise.all(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
-  for (const { topic, offsets } of all) {
-    for (const { partition, low, high } of offsets) result.set(partitionKey(topic, partition), { low: BigInt(low), high: BigInt(high) });
-  }
-  return result;
+/** Log ranges per partition of the topics that answered; `failed` names the others and why. */
+async function readWatermarks(admin: Admin, topics: string[]): Promise<{ marks: Map<string, Watermarks>; failed: string[] }> {
+  const marks = new Map<string, Watermarks>();
+  const failed: string[] = [];
+  const all = await Promise.allSettled(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
+  all.forEach((result, i) => {
+    if (result.status === "rejected") {
+      failed.push(`${topics[i] ?? "?"} (${describeError(result.reason)})`);
+      return;
+    }
+    const { topic, offsets } = result.value;
+    for (const { partition, low, high } of offsets) marks.set(partitionKey(topic, partition), { low: BigInt(low), high: BigInt(high) });
+  });
+  return { marks, failed };
 }
