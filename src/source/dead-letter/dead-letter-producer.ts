@@ -19,10 +19,13 @@
  * - on shutdown (`signal`), what waits or is in flight is failed at once: a kafkajs send
  *   (its retries, a throttled or unanswered request) can outlast the pod's grace period,
  *   and the records stay unacked, to be redelivered. A send that still lands afterwards
- *   is a second copy, absorbed like the one above.
+ *   is a second copy, absorbed like the one above;
+ * - every send's answer is checked for each message's partition (partition-check.ts):
+ *   kafkajs 2.2.4 can resolve a retried send without writing a partition whose leader moved.
  */
-import kafkajs, { type IHeaders, type Kafka, type Message, type Producer } from "kafkajs";
+import { type IHeaders, type Kafka, type Message, type Producer } from "kafkajs";
 import { describeError, TransferError } from "../../errors.ts";
+import { stickyPartitioner, unwrittenMessages, type PartitionChoices } from "./partition-check.ts";
 
 /** One record to append (structurally the sink's `DeadLetterRecord`). */
 export interface ProducedRecord {
@@ -97,6 +100,7 @@ export class DeadLetterProducer {
   #sending = false;
   #connected: Promise<void> | undefined;
   #closed = false;
+  readonly #partitions: PartitionChoices = new WeakMap();
 
   constructor(kafka: Kafka, options: DeadLetterProducerOptions) {
     this.#topic = options.topic;
@@ -137,8 +141,9 @@ export class DeadLetterProducer {
         const batch = takeBatch(this.#waiting, this.#maxBatch, this.#maxBatchBytes);
         this.#inFlight = batch;
         try {
-          await this.#send(batch.map((w) => w.message));
-          for (const w of batch) w.resolve();
+          const unwritten = new Set(await this.#send(batch.map((w) => w.message)));
+          for (const w of batch) if (!unwritten.has(w.message)) w.resolve();
+          if (unwritten.size > 0) throw new TransferError(`${String(unwritten.size)} of ${String(batch.length)} records were not written: kafkajs skipped their partition on a retry after its leader moved`, { retriable: true });
         } catch (error) {
           const failure = new TransferError(`dead-letter write to topic "${this.#topic}" failed: ${describeError(error)}`, {
             retriable: true,
@@ -155,15 +160,16 @@ export class DeadLetterProducer {
     }
   }
 
-  async #send(messages: Message[]): Promise<void> {
+  /** Sends `messages`; returns those the answer shows were not written. */
+  async #send(messages: Message[]): Promise<Message[]> {
     // Connect lazily, and again after a failure (brokers down at start, replaced producer).
     if (this.#producer === undefined) {
       const producer = this.#kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        // Named, so kafkajs does not warn about its v2 default change; keys spread as the Java client's do.
-        createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+        // kafkajs' default (keys spread as the Java client's do), sticky per message so a send's answer can be checked.
+        createPartitioner: stickyPartitioner(this.#partitions),
         // Few tries per write: the failure policy retries without limit, with backoff, and counts each failure.
         retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 5_000 },
       });
@@ -171,7 +177,8 @@ export class DeadLetterProducer {
       this.#connected = producer.connect();
     }
     await this.#connected;
-    await this.#producer.send({ topic: this.#topic, messages, acks: -1, timeout: this.#timeoutMs });
+    const answer = await this.#producer.send({ topic: this.#topic, messages, acks: -1, timeout: this.#timeoutMs });
+    return unwrittenMessages(messages, this.#partitions, this.#topic, answer);
   }
 
   async #discardProducer(): Promise<void> {
