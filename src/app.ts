@@ -13,6 +13,8 @@ import { describeError, TransferError } from "./errors.ts";
 import { composeKafka, kafkaFailureContext } from "./compose/kafka.ts";
 import { preflight } from "./compose/preflight.ts";
 import { runStopSteps, shutdownBudget } from "./compose/shutdown.ts";
+import { composeHolds, wireHolds } from "./compose/holds.ts";
+import type { PartitionHolds } from "./sink/partition-holds.ts";
 import { readerOptions } from "./compose/reader.ts";
 import { composeSink, type SinkParts } from "./compose/sink.ts";
 import { installConfiguredTemplates } from "./compose/templates.ts";
@@ -154,6 +156,7 @@ interface Running {
   readonly sinkAbort: AbortController;
   readonly esProbe: ElasticsearchProbe;
   readonly server: TelemetryServer;
+  readonly holds: PartitionHolds;
 }
 
 /** How often the drain looks whether only records waiting for a schema are left. */
@@ -184,6 +187,8 @@ async function shutDown(running: Running, reason: string, fatal: Error | undefin
   const budget = shutdownBudget(config.shutdown.drainTimeoutMs, Date.now());
   logger.info({ reason, outstanding: queue.outstanding, budgetMs: config.shutdown.drainTimeoutMs }, "stopping");
   reader.pauseForShutdown();
+  // No probe may resume a held partition while stopping.
+  running.holds.close();
   if (fatal === undefined) {
     const deadline = AbortSignal.timeout(Math.max(0, budget.drainUntil - Date.now()));
     await drain(queue, sink.schemas.gate, deadline);
@@ -246,7 +251,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // Then the sink: the client, the decoder and the workers that drain the queue.
   const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
   const sinkAbort = new AbortController();
+  const holds = composeHolds(config, logger);
   const sink = composeSink(config, {
+    holds,
     queue,
     kafka,
     observer: metricsObserver(telemetry.metrics),
@@ -256,13 +263,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   // Then the source.
   const { reader, lagMonitor } = composeSource(config, kafka, queue, telemetry, logger);
+  wireHolds(holds, reader);
 
   const esProbe = new ElasticsearchProbe(sink.es, config, telemetry.metrics);
   const { server, port } = await startTelemetryServer(config, telemetry, () => reader.joined, esProbe, logger);
   await esProbe.probe();
   if (!esProbe.ok) logger.warn({ reason: esProbe.reason }, "Elasticsearch not reachable yet; records will wait in the queue");
 
-  const { stop, finished } = lifecycle({ config, logger, queue, reader, lagMonitor, sink, sinkAbort, esProbe, server });
+  const { stop, finished } = lifecycle({ config, logger, queue, reader, lagMonitor, sink, sinkAbort, esProbe, server, holds });
   try {
     // Before anything is fetched: the first document must create its index under the template.
     await installConfiguredTemplates(config, sink.es, logger);
