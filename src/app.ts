@@ -13,7 +13,7 @@ import { describeError, TransferError } from "./errors.ts";
 import { composeKafka, kafkaFailureContext } from "./compose/kafka.ts";
 import { preflight } from "./compose/preflight.ts";
 import { runStopSteps, shutdownBudget } from "./compose/shutdown.ts";
-import { composeHolds, wireHolds } from "./compose/holds.ts";
+import { composeHolds, heldNotes, heldPartitions, wireHolds } from "./compose/holds.ts";
 import type { PartitionHolds } from "./sink/partition-holds.ts";
 import { readerOptions } from "./compose/reader.ts";
 import { composeSink, type SinkParts } from "./compose/sink.ts";
@@ -90,7 +90,7 @@ function composeSource(config: Config, kafka: Kafka, queue: BoundedQueue<QueuedR
 
 /** Elasticsearch's reachability, probed on a timer for /readyz and the `elasticsearch_up` gauge. */
 class ElasticsearchProbe {
-  #state: { ok: boolean; reason?: string } = { ok: false, reason: "Elasticsearch not probed yet" };
+  #state: { ok: boolean; reason?: string; health?: string } = { ok: false, reason: "Elasticsearch not probed yet" };
   readonly #timer: NodeJS.Timeout;
   readonly #es: Client;
   readonly #config: Config;
@@ -113,6 +113,11 @@ class ElasticsearchProbe {
     return this.#state.reason ?? "Elasticsearch unreachable";
   }
 
+  /** The last cluster health status seen, if any. */
+  get health(): string | undefined {
+    return this.#state.health;
+  }
+
   async probe(): Promise<void> {
     const { requestTimeoutMs, nodes } = this.#config.elasticsearch;
     this.#state = await elasticsearchReachable(this.#es, Math.min(5_000, requestTimeoutMs), nodes);
@@ -125,17 +130,19 @@ class ElasticsearchProbe {
 }
 
 /** The HTTP endpoints: /metrics, /healthz (the loops turn), /readyz (joined and Elasticsearch reachable). */
-async function startTelemetryServer(config: Config, telemetry: Telemetry, joined: () => boolean, esProbe: ElasticsearchProbe, logger: Logger) {
+async function startTelemetryServer(config: Config, telemetry: Telemetry, joined: () => boolean, esProbe: ElasticsearchProbe, logger: Logger, holds: PartitionHolds) {
   const server = new TelemetryServer({
     host: config.telemetry.metricsHost,
     port: config.telemetry.metricsPort,
     metrics: telemetry.metrics,
     health: () => telemetry.watchdog.check(),
-    readiness: () =>
-      combineChecks([
+    readiness: () => ({
+      ...combineChecks([
         { name: "kafka", ok: joined, reason: "not a member of the consumer group (joining or rebalancing)" },
         { name: "elasticsearch", ok: () => esProbe.ok, reason: esProbe.reason },
       ]),
+      notes: { ...heldNotes(holds), ...(esProbe.health === "red" ? { elasticsearch_health: "red" } : {}) },
+    }),
     onError: (error) => {
       logger.warn({ err: describeError(error) }, "telemetry request failed");
     },
@@ -264,9 +271,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // Then the source.
   const { reader, lagMonitor } = composeSource(config, kafka, queue, telemetry, logger);
   wireHolds(holds, reader);
+  telemetry.metrics.beforeScrape(() => {
+    telemetry.metrics.setHeldPartitions(heldPartitions(holds));
+  });
 
   const esProbe = new ElasticsearchProbe(sink.es, config, telemetry.metrics);
-  const { server, port } = await startTelemetryServer(config, telemetry, () => reader.joined, esProbe, logger);
+  const { server, port } = await startTelemetryServer(config, telemetry, () => reader.joined, esProbe, logger, holds);
   await esProbe.probe();
   if (!esProbe.ok) logger.warn({ reason: esProbe.reason }, "Elasticsearch not reachable yet; records will wait in the queue");
 

@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import type { SinkLogger } from "../sink/observer.ts";
+import type { HeldPartition } from "../telemetry/metrics.ts";
 import { PartitionHolds } from "../sink/partition-holds.ts";
 import type { KafkaReader } from "../source/consumer/kafka-reader.ts";
 
@@ -32,4 +33,29 @@ export function wireHolds(holds: PartitionHolds, reader: Pick<KafkaReader, "hold
   reader.onAssignment((assigned) => {
     holds.retain(assigned);
   });
+}
+
+/** Held partitions for the metrics: an expired hold is not held any more (its records flow to the failure policy). */
+export function heldPartitions(holds: PartitionHolds): HeldPartition[] {
+  const now = Date.now();
+  return holds.all()
+    .filter((hold) => hold.state !== "expired")
+    .map((hold) => ({ topic: hold.topic, reason: hold.reason, ageSeconds: Math.max(0, now - hold.since) / 1000 }));
+}
+
+/** What /readyz says about held partitions (the worker stays ready: an index is not, the worker is). */
+export function heldNotes(holds: PartitionHolds): Record<string, unknown> {
+  const held = holds.all().filter((hold) => hold.state !== "expired");
+  if (held.length === 0) return {};
+  return {
+    held_partitions: held.map((hold) => ({
+      topic: hold.topic,
+      partition: hold.partition,
+      reason: hold.reason,
+      since: new Date(hold.since).toISOString(),
+      first_offset: hold.firstOffset,
+      probes_failed: hold.attempts,
+    })),
+    held_note: "Elasticsearch refuses these partitions' records for a reason an operator must fix (see README, Held partitions); the next probe resumes them once it is fixed",
+  };
 }

@@ -100,6 +100,11 @@ export class HoldRegistry {
       this.#holds.set(key, fresh);
       return { kind: "held", hold: fresh };
     }
+    if (hold.state === "held" && BigInt(record.offset) < BigInt(hold.firstOffset)) {
+      // Requests of one partition come back in any order: the hold starts at the lowest refused offset.
+      this.#holds.set(key, { ...hold, firstOffset: record.offset });
+      return undefined;
+    }
     if (hold.state !== "probing") return undefined;
     const attempts = hold.attempts + 1;
     const next: Hold = { ...hold, state: "held", reason, attempts, nextProbeAt: now + probeDelay(attempts, this.#options, this.#random) };
