@@ -339,6 +339,8 @@ class BulkSender {
     const byType = new Map<string, number>();
     for (const [, outcome] of held) byType.set(outcome.errorType, (byType.get(outcome.errorType) ?? 0) + 1);
     for (const [errorType, count] of byType) this.#observer.operatorActionNeeded(count, errorType);
+    // Read again from Kafka once their partition is released: retried, the slow way.
+    this.#observer.documentsRetried(held.length, "blocked");
   }
 
   /** Gives back the documents of held partitions; returns the others. */
