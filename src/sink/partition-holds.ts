@@ -4,7 +4,7 @@
  * listens to the changes to pause and resume the partitions at Kafka (the sink does
  * not know the source).
  */
-import type { KafkaRecord, TopicPartition } from "../pipeline/record.ts";
+import { partitionKey, type KafkaRecord, type TopicPartition } from "../pipeline/record.ts";
 import { HoldRegistry, type Hold, type HoldChange, type HoldOptions } from "./hold-registry.ts";
 import { noopLogger, type SinkLogger } from "./observer.ts";
 
@@ -29,6 +29,8 @@ export class PartitionHolds {
   #timer: NodeJS.Timeout | undefined;
   #timerAt: number | undefined;
   #closed = false;
+  /** The partitions this member owns, once the reader said (undefined: all of them). */
+  #owned: Set<string> | undefined;
 
   constructor(options: HoldOptions, deps: PartitionHoldsDeps = {}) {
     this.#registry = new HoldRegistry(options, deps.random);
@@ -42,10 +44,15 @@ export class PartitionHolds {
   }
 
   get active(): boolean {
-    return this.#registry.active;
+    return this.#registry.active || this.#owned !== undefined;
   }
 
+  /**
+   * True when the partition's records must not be sent: it is held, or no longer owned
+   * (revoked: its records leave the slots at once, the new owner reads them again).
+   */
   isHeld(topic: string, partition: number): boolean {
+    if (this.#owned !== undefined && !this.#owned.has(partitionKey(topic, partition))) return true;
     return this.#registry.isHeld(topic, partition);
   }
 
@@ -76,8 +83,12 @@ export class PartitionHolds {
     this.#apply(this.#registry.written(topic, partition, this.#now()));
   }
 
-  /** Drops holds of partitions no longer owned: no change is emitted (the partitions are gone). */
+  /**
+   * The partitions owned now: holds of the others are dropped (no change is emitted, the
+   * partitions are gone), and their records still in the sink are given back.
+   */
   retain(owned: readonly TopicPartition[]): void {
+    this.#owned = new Set(owned.map((tp) => partitionKey(tp.topic, tp.partition)));
     for (const hold of this.#registry.retain(owned)) {
       this.#logger.info(fields(hold), "partition no longer owned: its hold is dropped (the new owner starts from the committed offset)");
     }

@@ -70,6 +70,19 @@ describe("bulk sender with held partitions", () => {
     assert.equal(docs.acked.get("a2"), undefined);
   });
 
+  test("records of a partition no longer owned leave the slot at once: given back, not sent, not acked", async () => {
+    const docs = new Tracked();
+    const { send, holds, calls } = setup(() => false);
+    holds.retain([{ topic: "b", partition: 0 }]);
+    await send([docs.make("a", 1), docs.make("b", 1)], signal);
+    assert.deepEqual(calls, [["b1"]]);
+    assert.equal(docs.givenBack.get("a1"), 1);
+    assert.equal(docs.acked.get("a1"), undefined);
+    holds.retain([{ topic: "a", partition: 0 }, { topic: "b", partition: 0 }]);
+    await send([docs.make("a", 2)], signal);
+    assert.deepEqual(calls, [["b1"], ["a2"]], "owned again: sent");
+  });
+
   test("while probing, a written record releases the hold", async () => {
     let closed = true;
     const docs = new Tracked();
