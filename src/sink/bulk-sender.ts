@@ -397,11 +397,17 @@ class BulkSender {
       case "ack":
         round.unsettled--;
         document.ack();
+        this.#reportWritten([document]);
         return undefined;
       case "stop":
         return { kind: "stopped", error: verdict.error };
       case "leave":
         return round.signal.aborted ? ABORTED : undefined;
+      case "hold":
+        // The dead-letter topic cannot be written: the record's partition is held like an index refusing it.
+        this.#deps.holds?.refused(document.origin, verdict.reason);
+        this.#giveBack(document, round);
+        return undefined;
     }
   }
 
@@ -413,7 +419,9 @@ class BulkSender {
   async #rejectAll(rejections: readonly Rejected[], round: Round): Promise<Interrupt | undefined> {
     const verdicts = await Promise.all(
       rejections.map(([document, failure]) =>
-        this.#deps.failurePolicy.handle({ record: document.origin, action: document.action, ...failure }, round.signal),
+        this.#deps.failurePolicy.handle({ record: document.origin, action: document.action, ...failure }, round.signal, {
+          mayHold: this.#deps.holds !== undefined && document.giveBack !== undefined,
+        }),
       ),
     );
     let interrupt: Interrupt | undefined;

@@ -85,14 +85,16 @@ export class HoldRegistry {
   }
 
   /**
-   * A record of the partition was refused for an operator reason. Returns the change
-   * (a new hold, or a failed probe), or undefined when the partition was already held,
-   * or is expired (its refused records then take the failure policy: see `isExpired`).
+   * A record of the partition was refused for an operator reason (or could not be
+   * dead-lettered). Returns the change (a new hold, or a failed probe), or undefined
+   * when the partition was already held.
    */
   refused(record: TopicPartition & { readonly offset: string }, reason: string, now: number): HoldChange | undefined {
     const key = partitionKey(record.topic, record.partition);
     const hold = this.#holds.get(key);
-    if (hold === undefined) {
+    // An expired partition is held again only when a record cannot take the failure
+    // policy either (the dead-letter topic cannot be written): a fresh hold.
+    if (hold === undefined || hold.state === "expired") {
       const fresh: Hold = {
         topic: record.topic, partition: record.partition, state: "held", reason, since: now, firstOffset: record.offset, attempts: 0,
         nextProbeAt: now + probeDelay(0, this.#options, this.#random),

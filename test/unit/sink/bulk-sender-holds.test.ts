@@ -101,6 +101,30 @@ describe("bulk sender with held partitions", () => {
     holds.close();
   });
 
+  test("a rejected record whose dead-letter write fails holds its partition; the others go on", async () => {
+    const docs = new Tracked();
+    const { observer, logger } = recorder();
+    const holds = new PartitionHolds({ probeInitialMs: 1000, probeMaxMs: 8000, holdMaxMs: 0 }, { logger });
+    let writable = false;
+    const failurePolicy = createFailurePolicy("dlq", {
+      observer, logger,
+      deadLetter: { writer: { write: () => (writable ? Promise.resolve() : Promise.reject(new Error("UNKNOWN_TOPIC_OR_PARTITION"))) }, retry: { retryInitialMs: 1, retryMaxMs: 1 } },
+    });
+    const bulk: BulkFunction = (body) =>
+      Promise.resolve(response(idsOf(body).map((id) => (id.startsWith("a") ? { status: 400, type: "document_parsing_exception" } : { status: 201 }))));
+    const send = createBulkSender({ bulk, failurePolicy, retry: { retryInitialMs: 100, retryMaxMs: 1000 }, observer, logger, holds });
+    assert.deepEqual(await send([docs.make("a", 1), docs.make("b", 1)], signal), { kind: "settled" });
+    assert.equal(docs.givenBack.get("a1"), 1);
+    assert.equal(docs.acked.get("b1"), 1);
+    assert.equal(holds.get("a", 0)?.reason, "dead_letter_unwritable");
+    holds.close();
+    writable = true;
+    const other = new PartitionHolds({ probeInitialMs: 1000, probeMaxMs: 8000, holdMaxMs: 0 }, { logger });
+    const again = createBulkSender({ bulk, failurePolicy, retry: { retryInitialMs: 100, retryMaxMs: 1000 }, observer, logger, holds: other });
+    await again([docs.make("a", 1)], signal);
+    assert.equal(docs.acked.get("a1"), 1, "dead-lettered once the topic can be written");
+  });
+
   test("past HOLD_MAX_MS, refused records take the failure policy with the hold's duration in the reason", async () => {
     const docs = new Tracked();
     const { send, holds, advance, recorded } = setup(() => true, 2000);

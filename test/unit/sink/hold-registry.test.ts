@@ -69,8 +69,13 @@ describe("hold registry", () => {
     assert.deepEqual(holds.due(5000).map((c) => c.kind), ["expired"]);
     assert.equal(holds.isExpired("a", 0), true);
     assert.equal(holds.isHeld("a", 0), false);
-    assert.equal(holds.refused(a0, "index_closed_exception", 5100), undefined, "an expired partition is not held again");
     assert.equal(holds.written("a", 0, 6000)?.kind, "released");
+    holds.refused(a0, "index_closed_exception", 7000);
+    holds.due(12_000);
+    assert.equal(holds.isExpired("a", 0), true);
+    const again = holds.refused(a0, "dead_letter_unwritable", 12_100);
+    assert.equal(again?.kind, "held", "a record that cannot take the failure policy either holds the partition afresh");
+    assert.equal(again.hold.since, 12_100);
   });
 
   test("retain drops the holds of partitions no longer owned", () => {
