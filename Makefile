@@ -11,7 +11,7 @@ SERVICES := test/infra/services.sh
 STAMP := node_modules/.install-stamp
 
 .PHONY: help install build lint typecheck test test-unit test-integration test-secured test-faults test-compat services-up services-down \
-        services-status demo bench tools clean image test-image manifests bench-scale bench-storm bench-ab bench-hot-path
+        services-status demo bench tools clean image test-image manifests bench-scale bench-storm bench-ab bench-hot-path bench-hold
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -102,6 +102,10 @@ bench-ab: $(STAMP) build ## two or more worker builds alternated on one backlog 
 	bash test/infra/ensure-tools.sh kcat
 	bash $(SERVICES) up
 	KES_WORKER_ENTRY=dist/main.js flock -s /tmp/kes-servers.lock $(NODE) test/bench/ab.ts
+
+bench-hold: $(STAMP) build ## healthy topics' rate before, during and after another topic's index is closed (BENCH_HOLD_RECORDS=20000)
+	bash $(SERVICES) up
+	KES_WORKER_ENTRY=dist/main.js flock -s /tmp/kes-servers.lock $(NODE) test/bench/hold.ts
 
 bench-hot-path: $(STAMP) ## the worker's own CPU µs per record and stage (decode, batch, body, acks), no servers
 	$(NODE) test/bench/hot-path.ts
