@@ -123,6 +123,48 @@ export function chartSvg(title: string, series: readonly ChartSeries[]): string 
   ].join("\n");
 }
 
+/** One panel of a timeline: named lines over the same time axis. */
+export interface TimelinePanel {
+  readonly title: string;
+  readonly lines: readonly { readonly name: string; readonly color: string; readonly points: readonly (readonly [number, number])[]; readonly dashed?: boolean }[];
+}
+
+const PANEL_HEIGHT = 150;
+
+/**
+ * Several panels stacked over one time axis (the pipeline timeline of a worker run:
+ * Elasticsearch's busy cores, requests in flight, the queue, paused partitions), so a
+ * gap in one lines up with its cause in another.
+ */
+export function timelineSvg(title: string, panels: readonly TimelinePanel[]): string {
+  const all = panels.flatMap((p) => p.lines.flatMap((l) => l.points));
+  const xMaxRaw = Math.max(1, ...all.map(([t]) => t));
+  const xStep = niceStep(xMaxRaw, 10);
+  const xMax = Math.ceil(xMaxRaw / xStep) * xStep;
+  const height = MARGIN.top + MARGIN.bottom + panels.length * PANEL_HEIGHT + (panels.length - 1) * GAP;
+  const drawn = panels.map((p, i) => {
+    const yMaxRaw = Math.max(1, ...p.lines.flatMap((l) => l.points.map(([, v]) => v)));
+    const step = niceStep(yMaxRaw * 1.05);
+    const names = p.lines.map((l) => `${l.name}${l.dashed === true ? " (dashed)" : ""}`).join(", ");
+    return panelSvg({
+      title: `${p.title}: ${names}`,
+      top: MARGIN.top + i * (PANEL_HEIGHT + GAP),
+      height: PANEL_HEIGHT,
+      yMax: Math.ceil((yMaxRaw * 1.05) / step) * step,
+      lines: p.lines.map((l) => ({ points: l.points, color: l.color, ...(l.dashed === true ? { dashed: true } : {}) })),
+    }, xMax, xStep);
+  });
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${String(WIDTH)}" height="${String(height)}" viewBox="0 0 ${String(WIDTH)} ${String(height)}" font-family="${FONT}">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${String(MARGIN.left)}" y="26" font-size="17" font-weight="bold">${escape(title)}</text>`,
+    ...drawn,
+    `<text x="${String(MARGIN.left + (WIDTH - MARGIN.left - MARGIN.right) / 2)}" y="${String(height - 10)}" font-size="13" text-anchor="middle" fill="#333">seconds since the worker was assigned its partitions</text>`,
+    "</svg>",
+    "",
+  ].join("\n");
+}
+
 export interface ChartFiles {
   readonly svg: string;
   /** Undefined when rsvg-convert is missing or failed. */

@@ -60,8 +60,8 @@ export function serverPids(root: string): Record<string, number> {
   const out = spawnSync("bash", [path.join(root, "test/infra/services.sh"), "status"], { encoding: "utf8" });
   const pids: Record<string, number> = {};
   for (const line of `${out.stdout}\n${out.stderr}`.split("\n")) {
-    const match = /^(kafka|elasticsearch):.*\bpid (\d+)/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined) pids[match[1]] = Number(match[2]);
+    const match = /^(kafka|elasticsearch|schema registry):.*\bpid (\d+)/.exec(line);
+    if (match?.[1] !== undefined && match[2] !== undefined) pids[match[1] === "schema registry" ? "registry" : match[1]] = Number(match[2]);
   }
   return pids;
 }

@@ -6,9 +6,9 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { chartSvg, writeChart, type ChartSeries } from "./chart.ts";
+import { chartSvg, timelineSvg, writeChart, type ChartFiles, type ChartSeries } from "./chart.ts";
 import { fmt } from "./progress.ts";
-import { checkTargets, reportMarkdown, type BenchReport } from "./report.ts";
+import { checkTargets, esCoresOf, reportMarkdown, type BenchReport } from "./report.ts";
 import type { Variant } from "./settings.ts";
 
 /** Per-second rates from cumulative [seconds, documents] samples. */
@@ -44,6 +44,26 @@ export function writeWorkerChart(report: Pick<BenchReport, "variants" | "setting
   return writeChart(path.join(outputDir, "worker"), chartSvg(`Worker draining a backlog of ${fmt(report.settings.records)} records`, series));
 }
 
+/**
+ * One timeline per variant's worker run: Elasticsearch's busy cores (against the cores it
+ * had), bulk requests in flight against the adaptive limit, the queue, paused partitions.
+ */
+export function writePipelineCharts(report: Pick<BenchReport, "variants" | "pinning" | "machine">, outputDir: string): ChartFiles[] {
+  const esCores = esCoresOf(report);
+  return report.variants.map((v) => {
+    const s = v.worker.samples.slice(1);
+    const points = (pick: (x: (typeof s)[number]) => number | undefined): [number, number][] =>
+      s.filter((x) => pick(x) !== undefined).map((x) => [x.t, pick(x) ?? 0]);
+    const span = s.length === 0 ? [] : [[s[0]?.t ?? 0, esCores] as [number, number], [s.at(-1)?.t ?? 0, esCores] as [number, number]];
+    return writeChart(path.join(outputDir, `pipeline-${v.variant}`), timelineSvg(`Worker run, ${v.variant}: is Elasticsearch kept busy?`, [
+      { title: "Elasticsearch, cores", lines: [{ name: "used", color: "#1f6fb4", points: points((x) => x.esCores) }, { name: "its cores", color: "#444", points: span, dashed: true }] },
+      { title: "Bulk requests", lines: [{ name: "in flight", color: "#d0542c", points: points((x) => x.inFlight) }, { name: "adaptive limit", color: "#444", points: points((x) => x.limit), dashed: true }] },
+      { title: "Queue, records", lines: [{ name: "queued", color: "#2a9d55", points: points((x) => x.queue) }] },
+      { title: "Partitions", lines: [{ name: "paused", color: "#8e44ad", points: points((x) => x.paused) }] },
+    ]));
+  });
+}
+
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === import.meta.filename) {
   const dir = process.argv[2];
   if (dir === undefined) {
@@ -52,7 +72,8 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === import.me
   }
   const report = JSON.parse(readFileSync(path.join(dir, "report.json"), "utf8")) as BenchReport;
   const chart = writeWorkerChart(report, dir);
-  const rendered: BenchReport = { ...report, chart, targets: checkTargets(report.variants, report.settings, report.machine.cores) };
+  const pipelineCharts = writePipelineCharts(report, dir);
+  const rendered: BenchReport = { ...report, chart, pipelineCharts, targets: checkTargets(report.variants, report.settings, report.machine.cores) };
   writeFileSync(path.join(dir, "report.md"), reportMarkdown(rendered));
   process.stdout.write(`${path.join(dir, "report.md")}\n`);
 }

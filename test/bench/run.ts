@@ -24,7 +24,8 @@ import { machineInfo, serverPids } from "./proc.ts";
 import { chooseProducer, kcatVersion, produceBacklog, type ProducerKind } from "./produce.ts";
 import { summariseProfile, type ProfileSummary } from "./profile.ts";
 import { fmt, progress } from "./progress.ts";
-import { writeWorkerChart } from "./render.ts";
+import { writePipelineCharts, writeWorkerChart } from "./render.ts";
+import { applyPinning, describePinning, planPinning, type AppliedPinning } from "./pinning.ts";
 import { checkTargets, ratio, targetLines, reportJson, reportMarkdown, type BenchReport, type VariantResult, type Versions } from "./report.ts";
 import {
   BENCH_PREFIX,
@@ -244,12 +245,15 @@ async function main(): Promise<void> {
   const defaults = workerDefaults(settings.workerEnv);
   const es = createElasticsearchClient({ ...defaults.elasticsearch, nodes: [settings.esNode] });
   const cleanup: Cleanup = { topics: [], groups: [], indices: [] };
+  let pinned: AppliedPinning | undefined;
   try {
     await es.cluster.health({ wait_for_status: "yellow", timeout: "60s" });
     const left = await deleteLeftovers(es);
     if (left.indices + left.topics > 0) progress.log(`bench: removed ${String(left.indices)} indices and ${String(left.topics)} topics left by an interrupted run (${BENCH_PREFIX}*)`);
     const producer = chooseProducer(settings.producer);
     const machine = machineInfo();
+    pinned = settings.pin ? applyPinning(planPinning(machine.cores, settings.pinEsCores), { ...serverPids(ROOT), bench: process.pid }) : undefined;
+    progress.log(`bench: ${describePinning(pinned?.plan)}`);
     const versionInfo = await versions(es);
     progress.log(`bench: ${String(machine.cores)} cores, ${versionInfo.kafka}, ${versionInfo.elasticsearch}, Node.js ${versionInfo.node}`);
 
@@ -266,6 +270,8 @@ async function main(): Promise<void> {
     if (settings.records < 1_000_000) notes.push(`A quick run (${fmt(settings.records)} records): start-up and the first seconds weigh more than in the 1,000,000-record run.`);
     const chartFiles = writeWorkerChart({ variants, settings }, outputDir);
     if (chartFiles.note !== undefined) notes.push(chartFiles.note);
+    const pinning = pinned === undefined ? undefined : { description: describePinning(pinned.plan), esCores: pinned.plan.esCoreCount, allowed: pinned.allowed };
+    const pipelineCharts = writePipelineCharts({ variants, pinning, machine }, outputDir);
 
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
@@ -290,6 +296,8 @@ async function main(): Promise<void> {
       workerNodeFlags: WORKER_NODE_FLAGS,
       targets: checkTargets(variants, settings, machine.cores),
       chart: chartFiles,
+      pipelineCharts,
+      pinning,
       profiles,
       notes,
     };
@@ -298,6 +306,7 @@ async function main(): Promise<void> {
     for (const line of targetLines(report.targets)) progress.log(`[target] ${line}`);
     progress.log(`bench: done; report in ${path.join(outputDir, "report.md")}`);
   } finally {
+    pinned?.restore();
     if (!settings.keep) {
       for (const index of cleanup.indices) await deleteIndex(es, index).catch(() => undefined);
       await deleteTopics(cleanup.topics).catch(() => undefined);

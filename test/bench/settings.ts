@@ -50,6 +50,9 @@ export interface BenchSettings {
   readonly outputRoot: string;
   readonly brokers: readonly string[];
   readonly esNode: string;
+  /** BENCH_PIN=1: Elasticsearch alone on BENCH_PIN_ES_CORES (default core 0), everything else on the other cores. */
+  readonly pin: boolean;
+  readonly pinEsCores: string;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
@@ -112,5 +115,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
       : path.join(os.homedir(), ".cache", "kafka-es-transfer", "bench"),
     brokers: (env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",").map((b) => b.trim()).filter((b) => b !== ""),
     esNode: env.ES_NODE ?? "http://127.0.0.1:9200",
+    pin: flag(env, "BENCH_PIN"),
+    pinEsCores: (env.BENCH_PIN_ES_CORES ?? "0").trim() || "0",
   };
 }

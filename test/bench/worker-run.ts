@@ -18,6 +18,9 @@ const METRIC = {
   indexed: "kafka_es_transfer_records_indexed_total",
   lag: "kafka_es_transfer_consumer_lag",
   queue: "kafka_es_transfer_queue_records",
+  inFlight: "kafka_es_transfer_bulk_in_flight",
+  limit: "kafka_es_transfer_bulk_concurrency_limit",
+  paused: "kafka_es_transfer_paused_partitions",
   heapUsed: "nodejs_heap_size_used_bytes",
   heapTotal: "nodejs_heap_size_total_bytes",
   external: "nodejs_external_memory_bytes",
@@ -38,6 +41,12 @@ export interface Sample {
   readonly heapUsedBytes: number | undefined;
   readonly heapTotalBytes: number | undefined;
   readonly externalBytes: number | undefined;
+  /** Bulk requests in flight and the adaptive limit at the scrape; partitions paused for back-pressure. */
+  readonly inFlight?: number | undefined;
+  readonly limit?: number | undefined;
+  readonly paused?: number | undefined;
+  /** Cores Elasticsearch used since the previous sample (undefined without its pid). */
+  readonly esCores?: number | undefined;
 }
 
 /** Where the worker's memory is at one moment: RSS from /proc, the rest from its /metrics. */
@@ -62,6 +71,7 @@ export class MeasuredWorker {
   #cpuAtAssign = 0;
   #meter: CpuMeter | undefined;
   readonly #pids: Record<string, number>;
+  #esCpu: { at: number; seconds: number } | undefined;
 
   /** `pids`: other processes whose CPU use is reported alongside the worker's; `entry`: another build to run (A/B). */
   constructor(env: Record<string, string>, pids: Record<string, number> = {}, entry?: string) {
@@ -136,9 +146,28 @@ export class MeasuredWorker {
       heapUsedBytes: sum(text, METRIC.heapUsed),
       heapTotalBytes: sum(text, METRIC.heapTotal),
       externalBytes: sum(text, METRIC.external),
+      inFlight: sum(text, METRIC.inFlight),
+      limit: sum(text, METRIC.limit),
+      paused: sum(text, METRIC.paused),
+      esCores: this.#esCores(at),
     };
     this.samples.push(s);
     return s;
+  }
+
+  /** Cores Elasticsearch used since the previous call: its busy time beside the worker's timeline. */
+  #esCores(at: number): number | undefined {
+    const pid = this.#pids.elasticsearch;
+    if (pid === undefined) return undefined;
+    let seconds: number;
+    try {
+      seconds = cpuSeconds(pid);
+    } catch {
+      return undefined;
+    }
+    const previous = this.#esCpu;
+    this.#esCpu = { at, seconds };
+    return previous === undefined || at <= previous.at ? undefined : (seconds - previous.seconds) / ((at - previous.at) / 1000);
   }
 
   /** Stops it with SIGTERM and saves its log lines; returns the exit code. */
@@ -241,7 +270,8 @@ export async function runWorkerBacklog(options: WorkerRunOptions): Promise<Worke
       if (s.indexed > (previous?.indexed ?? 0)) lastMove = Date.now();
       progress.update(
         `${label} ${fmt(s.indexed)}/${fmt(count)} indexed  ${fmt(s.rate)} rec/s  lag ${s.lag === undefined ? "n/a" : fmt(s.lag)}  ` +
-          `queue ${s.queue === undefined ? "n/a" : fmt(s.queue)}  rss ${fmt(s.rssBytes / 2 ** 20)} MiB`,
+          `queue ${s.queue === undefined ? "n/a" : fmt(s.queue)}  in flight ${s.inFlight === undefined ? "n/a" : fmt(s.inFlight)}/${s.limit === undefined ? "n/a" : fmt(s.limit)}  ` +
+          `ES ${s.esCores === undefined ? "n/a" : s.esCores.toFixed(2)} cores  rss ${fmt(s.rssBytes / 2 ** 20)} MiB`,
       );
       if (s.indexed >= count) {
         // The counter crossed N between the last two samples: place the crossing linearly.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { chartSvg, niceStep, shortNumber } from "../../bench/chart.ts";
+import { chartSvg, niceStep, shortNumber, timelineSvg } from "../../bench/chart.ts";
 
 describe("chart helpers", () => {
   test("niceStep picks 1, 2, 2.5 or 5 times a power of ten", () => {
@@ -33,5 +33,18 @@ describe("chartSvg", () => {
     const svg = chartSvg("empty", [{ name: "json", color: "#111111", throughput: [], lag: [] }]);
     assert.ok(!svg.includes("NaN"));
     assert.ok(!svg.includes("Infinity"));
+  });
+});
+
+describe("timelineSvg", () => {
+  test("stacks one panel per entry over one time axis, dashed lines marked", () => {
+    const svg = timelineSvg("run <1>", [
+      { title: "Elasticsearch, cores", lines: [{ name: "used", color: "#111111", points: [[1, 0.5], [2, 1]] }, { name: "its cores", color: "#444444", points: [[1, 1], [2, 1]], dashed: true }] },
+      { title: "Queue", lines: [{ name: "queued", color: "#222222", points: [[1, 10]] }] },
+    ]);
+    assert.match(svg, /run &lt;1&gt;/);
+    assert.match(svg, /Elasticsearch, cores: used, its cores \(dashed\)/);
+    assert.equal((svg.match(/<path /g) ?? []).length, 3);
+    assert.equal((svg.match(/stroke-dasharray/g) ?? []).length, 1);
   });
 });
