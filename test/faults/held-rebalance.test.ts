@@ -37,6 +37,7 @@ describe("fault: a second member joins while a partition is held", () => {
       const firstRefused = await endOffsets(held);
       await es.indices.close({ index: held });
       for (const topic of [held, flowing]) await produce(topic, w2, faultRecord, PARTITIONS);
+      await waitFor("B indexed while A is held", async () => ((await countDocuments(es, flowing)) >= w1 + w2 ? true : undefined), TIMEOUT_MS, 500);
       await waitFor("A held", async () => (metricSum(await first.scrape(), "kafka_es_transfer_partitions_held") > 0 ? true : undefined), TIMEOUT_MS, 500);
 
       const second = new WorkerProcess(env, ["start"], "B");
