@@ -172,7 +172,11 @@ function sortOutcomes(
  * worker slot stays busy, which is what pauses intake upstream. A request refused
  * for its content (400, 413) is split in two until the refused document is alone,
  * so one bad or oversized document never takes the rest of its batch down with it.
- * Each document's ack is called once, when it is settled; never before.
+ * With `holds`, a document refused for an operator reason (closed index, write block...)
+ * or whose dead-letter write fails is not retried here: its partition is held and the
+ * document given back (budget freed, not acked), so the slot is free at once and the
+ * other partitions keep flowing. Each document's ack is called once, when it is
+ * settled; never before.
  */
 export function createBulkSender(deps: BulkSenderDeps): BulkSend {
   validateRetryOptions(deps.retry);

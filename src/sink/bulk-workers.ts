@@ -18,7 +18,8 @@ import type { RetryPolicyOptions } from "./retry-policy.ts";
  * What the workers need from the bounded queue (src/pipeline/bounded-queue.ts fits).
  * Items count against the queue's budget until `release`d: the workers release each
  * record when it is acked, so records in retried requests keep holding budget and
- * intake stays paused while Elasticsearch refuses work.
+ * intake stays paused while Elasticsearch refuses work; a record of a held partition
+ * gives its budget back without an ack (it is read from Kafka again).
  */
 export interface DocumentSource<T> {
   /** Items not yet taken. */
