@@ -34,7 +34,7 @@ const record = (i: number): { value: string } => ({ value: JSON.stringify({ seq:
 async function phase(name: string, topics: readonly string[], groupId: string, targets: { healthy: number; a: number | undefined }): Promise<PhaseResult> {
   const [a, b, c] = topics as [string, string, string];
   for (const topic of topics) await produce(topic, RECORDS, record, PARTITIONS);
-  const worker = new WorkerProcess({ ...parseWorkerEnv(process.env.BENCH_WORKER_ENV), KAFKA_TOPICS: topics.join(","), KAFKA_GROUP_ID: groupId, LOG_LEVEL: "warn" }, ["start"], name);
+  const worker = new WorkerProcess({ ...parseWorkerEnv(process.env.BENCH_WORKER_ENV), KAFKA_TOPICS: topics.join(","), KAFKA_GROUP_ID: groupId, LOG_LEVEL: "info" }, ["start"], name);
   try {
     await worker.ready(60_000);
     const started = performance.now();
