@@ -50,7 +50,7 @@ test: $(STAMP) tools ## lint, build, unit and integration tests (starts the serv
 test-secured: $(STAMP) ## security tests on a secured Kafka (SASL_SSL, mTLS, ACLs) and Elasticsearch (TLS, users, API keys, PKI)
 	KES_SERVICES_SCRIPT=$(CURDIR)/test/infra/secured.sh bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec 'test/secured/**/*.test.ts'
 
-test-faults: $(STAMP) tools ## fault suite on the real servers: broker and Elasticsearch outages, frozen processes, churn (about 7 min)
+test-faults: $(STAMP) tools ## fault suite on the real servers: broker and Elasticsearch outages, frozen processes, churn, held partitions (about 9 min)
 	bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec 'test/faults/**/*.test.ts'
 
 test-compat: $(STAMP) tools ## the integration suite once against Kafka 4.1 and Elasticsearch 9 (own ports and run dir)

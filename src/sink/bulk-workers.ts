@@ -336,19 +336,26 @@ class BulkWorkerPool implements BulkWorkers {
   }
 
   /** A record the decoder threw on: a bug or a poison record, so the failure policy decides. */
-  async #rejectUndecodable(record: KafkaRecord, ack: Ack, error: unknown): Promise<void> {
+  async #rejectUndecodable(record: KafkaRecord, settle: { ack: Ack; giveBack: () => void }, error: unknown): Promise<void> {
     const errorType = error instanceof RecordDecodeError ? error.errorType : "decode_error";
     const verdict = await this.#failurePolicy.handle(
       { record, action: undefined, status: undefined, errorType, reason: describeError(error) },
       this.#signal,
+      { mayHold: this.#holds !== undefined },
     );
-    if (verdict.kind === "ack") ack();
+    if (verdict.kind === "ack") settle.ack();
     else if (verdict.kind === "stop") this.#fail(verdict.error);
+    else if (verdict.kind === "hold") {
+      // The dead-letter topic cannot be written: hold the record's partition, as the sender does.
+      this.#holds?.refused(record, verdict.reason);
+      settle.giveBack();
+    }
   }
 
   #accept(item: QueuedRecord, at: number): void {
     if (this.#gate !== undefined && !this.#gate.admit(item)) return;
-    const { ack, giveBack: giveBackRecord } = this.#settleOnce(item);
+    const settle = this.#settleOnce(item);
+    const { ack, giveBack: giveBackRecord } = settle;
     if (this.#holds?.isHeld(item.record.topic, item.record.partition) === true) {
       // Taken from the queue just before its partition was held: it is read again later.
       giveBackRecord();
@@ -358,7 +365,7 @@ class BulkWorkerPool implements BulkWorkers {
     try {
       result = this.#decode(item.record);
     } catch (error) {
-      this.#rejectUndecodable(item.record, ack, error).catch(this.#fail);
+      this.#rejectUndecodable(item.record, settle, error).catch(this.#fail);
       return;
     }
     if (result.kind === "skip") {
