@@ -11,7 +11,7 @@ SERVICES := test/infra/services.sh
 STAMP := node_modules/.install-stamp
 
 .PHONY: help install build lint typecheck test test-unit test-integration test-secured test-faults test-cluster test-compat services-up services-down \
-        services-status demo bench tools clean image test-image manifests bench-scale bench-storm bench-ab bench-hot-path
+        services-status demo bench tools clean image test-image manifests bench-scale bench-storm bench-ab bench-hot-path bench-hold
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -50,7 +50,7 @@ test: $(STAMP) tools ## lint, build, unit and integration tests (starts the serv
 test-secured: $(STAMP) ## security tests on a secured Kafka (SASL_SSL, mTLS, ACLs) and Elasticsearch (TLS, users, API keys, PKI)
 	KES_SERVICES_SCRIPT=$(CURDIR)/test/infra/secured.sh bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec 'test/secured/**/*.test.ts'
 
-test-faults: $(STAMP) tools ## fault suite on the real servers: broker and Elasticsearch outages, frozen processes, churn, memory bounds (about 9 min)
+test-faults: $(STAMP) tools ## fault suite on the real servers: broker and Elasticsearch outages, frozen processes, churn, memory bounds, held partitions (about 11 min)
 	bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec 'test/faults/**/*.test.ts'
 
 # the cluster's own ports (59090-59095, Elasticsearch 59200) and run dir: it can run beside the single pair
@@ -109,6 +109,10 @@ bench-ab: $(STAMP) build ## two or more worker builds alternated on one backlog 
 	bash test/infra/ensure-tools.sh kcat
 	bash $(SERVICES) up
 	KES_WORKER_ENTRY=dist/main.js flock -s /tmp/kes-servers.lock $(NODE) test/bench/ab.ts
+
+bench-hold: $(STAMP) build ## healthy topics' rate before, during and after another topic's index is closed (BENCH_HOLD_RECORDS=20000)
+	bash $(SERVICES) up
+	KES_WORKER_ENTRY=dist/main.js flock -s /tmp/kes-servers.lock $(NODE) test/bench/hold.ts
 
 bench-hot-path: $(STAMP) ## the worker's own CPU µs per record and stage (decode, batch, body, acks), no servers
 	$(NODE) test/bench/hot-path.ts

@@ -13,6 +13,8 @@ import { composeKafka, kafkaFailureContext } from "./compose/kafka.ts";
 import { startMemoryPlan } from "./compose/memory.ts";
 import { preflight } from "./compose/preflight.ts";
 import { runStopSteps, shutdownBudget } from "./compose/shutdown.ts";
+import { composeHolds, heldNotes, heldPartitions, wireHolds } from "./compose/holds.ts";
+import type { PartitionHolds } from "./sink/partition-holds.ts";
 import { readerOptions } from "./compose/reader.ts";
 import { composeSink, type SinkParts } from "./compose/sink.ts";
 import { installConfiguredTemplates } from "./compose/templates.ts";
@@ -88,7 +90,7 @@ function composeSource(config: Config, kafka: Kafka, queue: BoundedQueue<QueuedR
 
 /** Elasticsearch's reachability, probed on a timer for /readyz and the `elasticsearch_up` gauge. */
 class ElasticsearchProbe {
-  #state: { ok: boolean; reason?: string } = { ok: false, reason: "Elasticsearch not probed yet" };
+  #state: { ok: boolean; reason?: string; health?: string } = { ok: false, reason: "Elasticsearch not probed yet" };
   readonly #timer: NodeJS.Timeout;
   readonly #es: Client;
   readonly #config: Config;
@@ -111,6 +113,11 @@ class ElasticsearchProbe {
     return this.#state.reason ?? "Elasticsearch unreachable";
   }
 
+  /** The last cluster health status seen, if any. */
+  get health(): string | undefined {
+    return this.#state.health;
+  }
+
   async probe(): Promise<void> {
     const { requestTimeoutMs, nodes } = this.#config.elasticsearch;
     this.#state = await elasticsearchReachable(this.#es, Math.min(5_000, requestTimeoutMs), nodes);
@@ -123,17 +130,19 @@ class ElasticsearchProbe {
 }
 
 /** The HTTP endpoints: /metrics, /healthz (the loops turn), /readyz (joined and Elasticsearch reachable). */
-async function startTelemetryServer(config: Config, telemetry: Telemetry, joined: () => boolean, esProbe: ElasticsearchProbe, logger: Logger) {
+async function startTelemetryServer(config: Config, telemetry: Telemetry, joined: () => boolean, esProbe: ElasticsearchProbe, logger: Logger, holds: PartitionHolds) {
   const server = new TelemetryServer({
     host: config.telemetry.metricsHost,
     port: config.telemetry.metricsPort,
     metrics: telemetry.metrics,
     health: () => telemetry.watchdog.check(),
-    readiness: () =>
-      combineChecks([
+    readiness: () => ({
+      ...combineChecks([
         { name: "kafka", ok: joined, reason: "not a member of the consumer group (joining or rebalancing)" },
         { name: "elasticsearch", ok: () => esProbe.ok, reason: esProbe.reason },
       ]),
+      notes: { ...heldNotes(holds), ...(esProbe.health === "red" ? { elasticsearch_health: "red" } : {}) },
+    }),
     onError: (error) => {
       logger.warn({ err: describeError(error) }, "telemetry request failed");
     },
@@ -154,6 +163,7 @@ interface Running {
   readonly sinkAbort: AbortController;
   readonly esProbe: ElasticsearchProbe;
   readonly server: TelemetryServer;
+  readonly holds: PartitionHolds;
 }
 
 /** How often the drain looks whether only records waiting for a schema are left. */
@@ -184,6 +194,8 @@ async function shutDown(running: Running, reason: string, fatal: Error | undefin
   const budget = shutdownBudget(config.shutdown.drainTimeoutMs, Date.now());
   logger.info({ reason, outstanding: queue.outstanding, budgetMs: config.shutdown.drainTimeoutMs }, "stopping");
   reader.pauseForShutdown();
+  // No probe may resume a held partition while stopping.
+  running.holds.close();
   if (fatal === undefined) {
     const deadline = AbortSignal.timeout(Math.max(0, budget.drainUntil - Date.now()));
     await drain(queue, sink.schemas.gate, deadline);
@@ -246,7 +258,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // Then the sink: the client, the decoder and the workers that drain the queue.
   const queue = new BoundedQueue<QueuedRecord>(config.queue, (item) => item.record.size);
   const sinkAbort = new AbortController();
+  const holds = composeHolds(config, logger);
   const sink = composeSink(config, {
+    holds,
     queue,
     kafka,
     observer: metricsObserver(telemetry.metrics),
@@ -256,13 +270,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   // Then the source.
   const { reader, lagMonitor } = composeSource(config, kafka, queue, memory.fetch, telemetry, logger);
+  wireHolds(holds, reader);
+  telemetry.metrics.beforeScrape(() => {
+    telemetry.metrics.setHeldPartitions(heldPartitions(holds));
+  });
 
   const esProbe = new ElasticsearchProbe(sink.es, config, telemetry.metrics);
-  const { server, port } = await startTelemetryServer(config, telemetry, () => reader.joined, esProbe, logger);
+  const { server, port } = await startTelemetryServer(config, telemetry, () => reader.joined, esProbe, logger, holds);
   await esProbe.probe();
   if (!esProbe.ok) logger.warn({ reason: esProbe.reason }, "Elasticsearch not reachable yet; records will wait in the queue");
 
-  const { stop, finished } = lifecycle({ config, logger, queue, reader, lagMonitor, sink, sinkAbort, esProbe, server });
+  const { stop, finished } = lifecycle({ config, logger, queue, reader, lagMonitor, sink, sinkAbort, esProbe, server, holds });
   try {
     // Before anything is fetched: the first document must create its index under the template.
     await installConfiguredTemplates(config, sink.es, logger);

@@ -9,6 +9,7 @@ import type { Kafka } from "kafkajs";
 import { topicSettingsLookup } from "../config/effective.ts";
 import { effectivePermanentErrorPolicy } from "../config/rules.ts";
 import type { Config } from "../config/schema.ts";
+import type { HoldGate } from "../sink/bulk-sender.ts";
 import { createDecoder, type Decoder } from "../pipeline/decoder.ts";
 import type { KafkaRecord, QueuedRecord } from "../pipeline/record.ts";
 import { createRouter, type RouterOptions } from "../pipeline/router.ts";
@@ -51,6 +52,8 @@ export interface SinkDeps {
    * and the prefix do not apply, the name is taken as given.
    */
   readonly indexOverride?: string;
+  /** Partitions held for an operator error (`start`): absent, such records are retried in their slot. */
+  readonly holds?: HoldGate;
 }
 
 /**
@@ -132,6 +135,7 @@ export function composeSink(config: Config, deps: SinkDeps): SinkParts {
     logger: deps.logger,
     signal: deps.signal,
     ...(schemas.gate === undefined ? {} : { gate: schemas.gate }),
+    ...(deps.holds === undefined ? {} : { holds: deps.holds }),
   });
   return { es, decoder, workers, failurePolicy: failurePolicy.name, deadLetters, schemas };
 }

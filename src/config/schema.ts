@@ -121,6 +121,7 @@ export interface Config {
     readonly lingerMs: number;
     readonly retryInitialMs: number;
     readonly retryMaxMs: number;
+    readonly holdMaxMs: number;
     readonly onPermanentError: PermanentErrorPolicy;
   };
   readonly deadLetter: {
@@ -740,6 +741,12 @@ export const configSchema: convict.Schema<Config> = {
       format: integer(1, HOUR_MS),
       default: 30000,
       env: "BULK_RETRY_MAX_MS",
+    },
+    holdMaxMs: {
+      doc: "How long (ms) a partition stays held while Elasticsearch refuses its records for a reason an operator must fix (closed or missing index, write block, missing privilege): after that its refused records take the failure policy (bulk.onPermanentError). 0 = hold until the operator fixes it.",
+      format: integer(0, 365 * 24 * HOUR_MS),
+      default: 0,
+      env: "HOLD_MAX_MS",
     },
     onPermanentError: {
       doc: "A record Elasticsearch permanently rejects (mapping error, document too large...) or that cannot be decoded or routed: \"dlq\" = write it to deadLetter.topic and commit past it only once Kafka acknowledged that write; \"skip\" = log it, count it and move on (its data is lost); \"stop\" = stop the worker without committing it. Unset (\"\"): \"dlq\" when deadLetter.topic is set, else \"skip\".",

@@ -110,4 +110,10 @@ export interface PendingDocument {
    * is batched and reused by every request that carries it; computed when absent.
    */
   readonly actionLine?: string;
+  /**
+   * Hands the record back without settling it: its queue budget is freed, it is not
+   * acked (so never committed) and will be read from Kafka again. Used when its
+   * partition is held (an index refuses it); absent, the document is retried in place.
+   */
+  readonly giveBack?: () => void;
 }

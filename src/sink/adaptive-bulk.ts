@@ -1,6 +1,6 @@
 import type { AdaptiveConcurrency, RequestSignal } from "./adaptive-concurrency.ts";
 import { httpStatus, type BulkFunction } from "./bulk-client.ts";
-import type { BulkResponseBody } from "./bulk-response.ts";
+import { isOperatorError, type BulkResponseBody } from "./bulk-response.ts";
 
 /** Statuses by which Elasticsearch (or a proxy before it) says "too much, slow down". */
 const PUSHBACK_STATUSES = new Set([429, 503]);
@@ -15,15 +15,24 @@ function isTimeout(error: unknown): boolean {
   return false;
 }
 
-/** What a bulk response says about load: any 429 item is back-pressure (ES's write queue is full). */
+/**
+ * What a bulk response says about load: any 429/503 item is back-pressure (ES's write
+ * queue is full), unless it is an operator error (a cluster block answered 429, a red
+ * index 503): that holds a partition, it is not throttling. A response with items
+ * refused for an operator reason says nothing about the cost of writing (a closed
+ * index answers in a millisecond): an "error", never learned as the latency baseline.
+ */
 export function responseSignal(response: BulkResponseBody): RequestSignal {
   if (!response.errors) return "ok";
+  let refused = false;
   for (const item of response.items) {
     for (const result of Object.values(item)) {
-      if (result !== undefined && PUSHBACK_STATUSES.has(result.status)) return "backpressure";
+      if (result === undefined || result.status < 400 || result.status === 409) continue;
+      if (isOperatorError(result.status, result.error)) refused = true;
+      else if (PUSHBACK_STATUSES.has(result.status)) return "backpressure";
     }
   }
-  return "ok";
+  return refused ? "error" : "ok";
 }
 
 /** What a failed bulk request says about load. */

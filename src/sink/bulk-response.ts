@@ -62,6 +62,8 @@ export function describeCause(cause: BulkErrorCause | undefined): string {
  * Checked before the status, because the same block answers 403 or 429.
  */
 const OPERATOR_ERROR_TYPES: ReadonlySet<string> = new Set([
+  // A red index: its primary shard stayed unavailable for the whole bulk timeout.
+  "unavailable_shards_exception",
   "index_not_found_exception",
   "index_closed_exception",
   "cluster_block_exception",

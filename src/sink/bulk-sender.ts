@@ -11,8 +11,25 @@ import { backoffDelay, sleep as abortableSleep, validateRetryOptions, type Retry
 const NOT_AUTHORIZED =
   "Elasticsearch: not authorized to write (missing privilege): the worker's role needs index (or create_doc), create_index and auto_configure on the index";
 
+/**
+ * Partitions held because Elasticsearch refuses their records for an operator reason
+ * (partition-holds.ts): the sender reports refusals and writes, and gives the records
+ * of held partitions back instead of retrying them in its slot.
+ */
+export interface HoldGate {
+  /** True while any partition is held, probed or expired (a cheap check on the hot path). */
+  readonly active: boolean;
+  isHeld(topic: string, partition: number): boolean;
+  isExpired(topic: string, partition: number): boolean;
+  heldFor(topic: string, partition: number): number | undefined;
+  refused(record: PendingDocument["origin"], reason: string): void;
+  written(topic: string, partition: number): void;
+}
+
 export interface BulkSenderDeps {
   readonly bulk: BulkFunction;
+  /** Absent: documents refused for an operator reason are retried in their slot until taken. */
+  readonly holds?: HoldGate;
   readonly failurePolicy: FailurePolicy;
   readonly retry: RetryPolicyOptions;
   readonly observer?: SinkObserver;
@@ -92,6 +109,8 @@ interface SortedOutcomes {
   readonly failureStored: PendingDocument[];
   readonly retry: PendingDocument[];
   readonly rejected: [PendingDocument, RejectedOutcome][];
+  /** Refused for an operator reason and given back: their partitions are held. */
+  readonly held: [PendingDocument, RetryOutcome][];
   /** Retried documents per reason. */
   readonly retryReasons: Map<RetryReason, number>;
   /** Documents held for an operator, per error type. */
@@ -101,16 +120,35 @@ interface SortedOutcomes {
   blockedSample: RetryOutcome | undefined;
 }
 
-function sortOutcomes(documents: readonly PendingDocument[], outcomes: readonly ItemOutcome[]): SortedOutcomes {
+/** What becomes of a document refused for an operator reason. */
+type OperatorVerdict = "retry" | "hold" | "expire";
+
+/** Seconds, one decimal, for messages. */
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}
+
+function sortOutcomes(
+  documents: readonly PendingDocument[],
+  outcomes: readonly ItemOutcome[],
+  onOperatorError: (document: PendingDocument) => OperatorVerdict,
+  heldFor: (document: PendingDocument) => number,
+): SortedOutcomes {
   const sorted: SortedOutcomes = {
-    indexed: [], failureStored: [], retry: [], rejected: [], retryReasons: new Map(), blocked: new Map(), sample: undefined, blockedSample: undefined,
+    indexed: [], failureStored: [], retry: [], rejected: [], held: [], retryReasons: new Map(), blocked: new Map(), sample: undefined, blockedSample: undefined,
   };
   documents.forEach((document, i) => {
     const outcome = outcomes[i];
+    const verdict = outcome?.kind === "retry" && outcome.reason === "blocked" ? onOperatorError(document) : "retry";
     if (outcome === undefined || outcome.kind === "indexed") {
       sorted.indexed.push(document);
     } else if (outcome.kind === "failure_stored") {
       sorted.failureStored.push(document);
+    } else if (outcome.kind === "retry" && verdict === "hold") {
+      sorted.held.push([document, outcome]);
+    } else if (outcome.kind === "retry" && verdict === "expire") {
+      const detail = `${outcome.detail} (partition held ${seconds(heldFor(document))} s, past HOLD_MAX_MS)`;
+      sorted.rejected.push([document, { kind: "rejected", status: outcome.status, errorType: `held_${outcome.errorType}`, detail }]);
     } else if (outcome.kind === "retry") {
       sorted.retry.push(document);
       sorted.retryReasons.set(outcome.reason, (sorted.retryReasons.get(outcome.reason) ?? 0) + 1);
@@ -134,7 +172,11 @@ function sortOutcomes(documents: readonly PendingDocument[], outcomes: readonly 
  * worker slot stays busy, which is what pauses intake upstream. A request refused
  * for its content (400, 413) is split in two until the refused document is alone,
  * so one bad or oversized document never takes the rest of its batch down with it.
- * Each document's ack is called once, when it is settled; never before.
+ * With `holds`, a document refused for an operator reason (closed index, write block...)
+ * or whose dead-letter write fails is not retried here: its partition is held and the
+ * document given back (budget freed, not acked), so the slot is free at once and the
+ * other partitions keep flowing. Each document's ack is called once, when it is
+ * settled; never before.
  */
 export function createBulkSender(deps: BulkSenderDeps): BulkSend {
   validateRetryOptions(deps.retry);
@@ -194,6 +236,10 @@ class BulkSender {
     let body: Buffer | undefined;
     while (pending.length > 0) {
       if (round.signal.aborted) return ABORTED;
+      const sendable = this.#giveBackHeld(pending, round);
+      if (sendable.length !== pending.length) body = undefined;
+      pending = sendable;
+      if (pending.length === 0) break;
       body ??= buildBulkBody(pending);
       const facts: RequestFacts = { documents: pending.length, bytes: body.length, attempt };
       const started = this.#now();
@@ -230,12 +276,18 @@ class BulkSender {
     response: BulkResponseBody,
     facts: RequestFacts & { readonly durationMs: number },
     round: Round,
-  ): Promise<Interrupt | { readonly retry: PendingDocument[]; readonly delayMs: number } | undefined> {
-    const sorted = sortOutcomes(pending, classifyResponse(pending.map((d) => d.action), response));
-    const { indexed, retry, rejected } = sorted;
-    const outcome: BulkOutcome = retry.length > 0 ? "retry" : rejected.length > 0 ? "partial" : "success";
+  ): Promise<Interrupt | { readonly retry: readonly PendingDocument[]; readonly delayMs: number } | undefined> {
+    const sorted = sortOutcomes(
+      pending,
+      classifyResponse(pending.map((d) => d.action), response),
+      (document) => this.#operatorVerdict(document),
+      (document) => this.#deps.holds?.heldFor(document.origin.topic, document.origin.partition) ?? 0,
+    );
+    const { indexed, rejected } = sorted;
+    const outcome: BulkOutcome = sorted.retry.length > 0 ? "retry" : rejected.length > 0 || sorted.held.length > 0 ? "partial" : "success";
     this.#observer.bulkCompleted({ outcome, durationMs: facts.durationMs, documents: pending.length, bytes: facts.bytes });
 
+    this.#holdRefused(sorted.held, round);
     this.#settleAsWritten(indexed, "indexed", round);
     this.#settleAsWritten(sorted.failureStored, "failure_stored", round);
     const interrupt = await this.#rejectAll(
@@ -243,6 +295,8 @@ class BulkSender {
       round,
     );
     if (interrupt !== undefined) return interrupt;
+    // Retried documents of a partition held meanwhile (here or by another request) go back too.
+    const retry = this.#giveBackHeld(sorted.retry, round);
     if (retry.length === 0) return undefined;
     const delayMs = backoffDelay(facts.attempt, this.#deps.retry, this.#random);
     this.#reportItemRetries(sorted, { documents: pending.length, attempt: facts.attempt + 1, delayMs });
@@ -271,6 +325,45 @@ class BulkSender {
     );
   }
 
+  /** Whether a document refused for an operator reason holds its partition, takes the failure policy, or is retried here. */
+  #operatorVerdict(document: PendingDocument): OperatorVerdict {
+    const holds = this.#deps.holds;
+    if (holds === undefined || document.giveBack === undefined) return "retry";
+    return holds.isExpired(document.origin.topic, document.origin.partition) ? "expire" : "hold";
+  }
+
+  /** Holds the partitions of documents refused for an operator reason and gives the documents back: the slot is free at once. */
+  #holdRefused(held: readonly (readonly [PendingDocument, RetryOutcome])[], round: Round): void {
+    const holds = this.#deps.holds;
+    if (holds === undefined || held.length === 0) return;
+    for (const [document, outcome] of held) {
+      holds.refused(document.origin, outcome.errorType);
+      this.#giveBack(document, round);
+    }
+    const byType = new Map<string, number>();
+    for (const [, outcome] of held) byType.set(outcome.errorType, (byType.get(outcome.errorType) ?? 0) + 1);
+    for (const [errorType, count] of byType) this.#observer.operatorActionNeeded(count, errorType);
+    // Read again from Kafka once their partition is released: retried, the slow way.
+    this.#observer.documentsRetried(held.length, "blocked");
+  }
+
+  /** Gives back the documents of held partitions; returns the others. */
+  #giveBackHeld(documents: readonly PendingDocument[], round: Round): readonly PendingDocument[] {
+    const holds = this.#deps.holds;
+    if (holds?.active !== true) return documents;
+    const kept: PendingDocument[] = [];
+    for (const document of documents) {
+      if (document.giveBack !== undefined && holds.isHeld(document.origin.topic, document.origin.partition)) this.#giveBack(document, round);
+      else kept.push(document);
+    }
+    return kept;
+  }
+
+  #giveBack(document: PendingDocument, round: Round): void {
+    round.unsettled--;
+    document.giveBack?.();
+  }
+
   /** Documents Elasticsearch took: indexed, or kept in a data stream's failure store. */
   #settleAsWritten(documents: readonly PendingDocument[], outcome: "indexed" | "failure_stored", round: Round): void {
     if (documents.length === 0) return;
@@ -284,9 +377,23 @@ class BulkSender {
       round.unsettled--;
       document.ack();
     }
+    this.#reportWritten(documents);
     if (outcome === "indexed") this.#observer.documentsIndexed(documents.length, byIndex);
     else this.#observer.documentsFailureStored(documents.length, byIndex);
     for (const [topic, count] of byTopic) this.#observer.recordsSettled(topic, outcome, count);
+  }
+
+  /** Written records release the holds being probed (once per partition and response). */
+  #reportWritten(documents: readonly PendingDocument[]): void {
+    const holds = this.#deps.holds;
+    if (holds?.active !== true) return;
+    const seen = new Set<string>();
+    for (const { origin } of documents) {
+      const key = `${origin.topic}\u0000${String(origin.partition)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      holds.written(origin.topic, origin.partition);
+    }
   }
 
   #applyVerdict(document: PendingDocument, verdict: FailureVerdict, round: Round): Interrupt | undefined {
@@ -294,11 +401,17 @@ class BulkSender {
       case "ack":
         round.unsettled--;
         document.ack();
+        this.#reportWritten([document]);
         return undefined;
       case "stop":
         return { kind: "stopped", error: verdict.error };
       case "leave":
         return round.signal.aborted ? ABORTED : undefined;
+      case "hold":
+        // The dead-letter topic cannot be written: the record's partition is held like an index refusing it.
+        this.#deps.holds?.refused(document.origin, verdict.reason);
+        this.#giveBack(document, round);
+        return undefined;
     }
   }
 
@@ -310,7 +423,9 @@ class BulkSender {
   async #rejectAll(rejections: readonly Rejected[], round: Round): Promise<Interrupt | undefined> {
     const verdicts = await Promise.all(
       rejections.map(([document, failure]) =>
-        this.#deps.failurePolicy.handle({ record: document.origin, action: document.action, ...failure }, round.signal),
+        this.#deps.failurePolicy.handle({ record: document.origin, action: document.action, ...failure }, round.signal, {
+          mayHold: this.#deps.holds !== undefined && document.giveBack !== undefined,
+        }),
       ),
     );
     let interrupt: Interrupt | undefined;

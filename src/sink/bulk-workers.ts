@@ -9,7 +9,7 @@ import { Batcher, type BatcherOptions } from "./batcher.ts";
 import { createBulkFunction, type BulkFunction } from "./bulk-client.ts";
 import { actionLine, estimateActionBytes } from "./bulk-request.ts";
 import { KeySequencer } from "./key-sequencer.ts";
-import { createBulkSender, type BulkSend } from "./bulk-sender.ts";
+import { createBulkSender, type BulkSend, type HoldGate } from "./bulk-sender.ts";
 import { createFailurePolicy, type FailurePolicy, type FailurePolicyName } from "./failure-policy.ts";
 import { noopLogger, noopObserver, type SinkLogger, type SinkObserver } from "./observer.ts";
 import type { RetryPolicyOptions } from "./retry-policy.ts";
@@ -18,7 +18,8 @@ import type { RetryPolicyOptions } from "./retry-policy.ts";
  * What the workers need from the bounded queue (src/pipeline/bounded-queue.ts fits).
  * Items count against the queue's budget until `release`d: the workers release each
  * record when it is acked, so records in retried requests keep holding budget and
- * intake stays paused while Elasticsearch refuses work.
+ * intake stays paused while Elasticsearch refuses work; a record of a held partition
+ * gives its budget back without an ack (it is read from Kafka again).
  */
 export interface DocumentSource<T> {
   /** Items not yet taken. */
@@ -84,6 +85,12 @@ export interface StartBulkWorkersParams {
   readonly failurePolicy?: FailurePolicy;
   /** Holds records that cannot be decoded yet (default: none, every record is decoded at once). */
   readonly gate?: RecordGate<QueuedRecord>;
+  /**
+   * Partitions held for an operator error (partition-holds.ts): their refused records
+   * are given back (budget freed, not acked) instead of retried in a slot. Absent:
+   * retried in the slot until taken.
+   */
+  readonly holds?: HoldGate;
 }
 
 export interface BulkWorkers {
@@ -194,6 +201,7 @@ class BulkWorkerPool implements BulkWorkers {
   readonly #send: BulkSend;
   readonly #batcher: Batcher<PendingDocument>;
   readonly #gate: RecordGate<QueuedRecord> | undefined;
+  readonly #holds: HoldGate | undefined;
   /** Records the gate handed back, accepted before anything new is taken from the queue. */
   #resumed: QueuedRecord[] = [];
   readonly #resumedWake = new Wakeup();
@@ -226,7 +234,11 @@ class BulkWorkerPool implements BulkWorkers {
     this.#failurePolicy =
       params.failurePolicy ??
       createFailurePolicy(options.failurePolicy, { observer: this.#observer, logger: this.#logger, excerptBytes: options.excerptBytes });
-    this.#send = createBulkSender({ bulk, failurePolicy: this.#failurePolicy, retry: options, observer: this.#observer, logger: this.#logger });
+    this.#holds = params.holds;
+    this.#send = createBulkSender({
+      bulk, failurePolicy: this.#failurePolicy, retry: options, observer: this.#observer, logger: this.#logger,
+      ...(params.holds === undefined ? {} : { holds: params.holds }),
+    });
     this.#batcher = new Batcher<PendingDocument>(options);
     this.#gate = params.gate;
     this.#gate?.onResume((items) => {
@@ -276,16 +288,27 @@ class BulkWorkerPool implements BulkWorkers {
     this.#resolveFatal(fatalError);
   };
 
-  /** The record's ack, made idempotent, that also frees its queue budget and reports it. */
-  #settleOnce(item: QueuedRecord): Ack {
+  /**
+   * The record's ack, made idempotent, that also frees its queue budget and reports it;
+   * and its give-back (held partition): frees the budget without acking. Whichever
+   * comes first wins, the other is then a no-op.
+   */
+  #settleOnce(item: QueuedRecord): { ack: Ack; giveBack: () => void } {
     let settled = false;
     const bytes = this.#sizeOf(item);
-    return () => {
-      if (settled) return;
-      settled = true;
-      item.ack();
-      this.#queue.release(bytes, 1);
-      this.#observer.recordAcked(item.record);
+    return {
+      ack: () => {
+        if (settled) return;
+        settled = true;
+        item.ack();
+        this.#queue.release(bytes, 1);
+        this.#observer.recordAcked(item.record);
+      },
+      giveBack: () => {
+        if (settled) return;
+        settled = true;
+        this.#queue.release(bytes, 1);
+      },
     };
   }
 
@@ -313,24 +336,36 @@ class BulkWorkerPool implements BulkWorkers {
   }
 
   /** A record the decoder threw on: a bug or a poison record, so the failure policy decides. */
-  async #rejectUndecodable(record: KafkaRecord, ack: Ack, error: unknown): Promise<void> {
+  async #rejectUndecodable(record: KafkaRecord, settle: { ack: Ack; giveBack: () => void }, error: unknown): Promise<void> {
     const errorType = error instanceof RecordDecodeError ? error.errorType : "decode_error";
     const verdict = await this.#failurePolicy.handle(
       { record, action: undefined, status: undefined, errorType, reason: describeError(error) },
       this.#signal,
+      { mayHold: this.#holds !== undefined },
     );
-    if (verdict.kind === "ack") ack();
+    if (verdict.kind === "ack") settle.ack();
     else if (verdict.kind === "stop") this.#fail(verdict.error);
+    else if (verdict.kind === "hold") {
+      // The dead-letter topic cannot be written: hold the record's partition, as the sender does.
+      this.#holds?.refused(record, verdict.reason);
+      settle.giveBack();
+    }
   }
 
   #accept(item: QueuedRecord, at: number): void {
     if (this.#gate !== undefined && !this.#gate.admit(item)) return;
-    const ack = this.#settleOnce(item);
+    const settle = this.#settleOnce(item);
+    const { ack, giveBack: giveBackRecord } = settle;
+    if (this.#holds?.isHeld(item.record.topic, item.record.partition) === true) {
+      // Taken from the queue just before its partition was held: it is read again later.
+      giveBackRecord();
+      return;
+    }
     let result: DecodeResult;
     try {
       result = this.#decode(item.record);
     } catch (error) {
-      this.#rejectUndecodable(item.record, ack, error).catch(this.#fail);
+      this.#rejectUndecodable(item.record, settle, error).catch(this.#fail);
       return;
     }
     if (result.kind === "skip") {
@@ -344,22 +379,30 @@ class BulkWorkerPool implements BulkWorkers {
     const { action } = result;
     if (action.orderedByKey === true && action.id !== undefined) {
       const key = `${action.index}\u0000${action.id}`;
-      const document: PendingDocument = { action, origin: item.record, ack: this.#releasingKey(key, ack), actionLine: line };
+      const releaseKey = this.#keyReleaser(key);
+      const release = (): void => {
+        ack();
+        releaseKey();
+      };
+      const giveBack = this.#holds === undefined ? undefined : (): void => {
+        giveBackRecord();
+        releaseKey();
+      };
+      const document: PendingDocument = { action, origin: item.record, ack: release, actionLine: line, ...(giveBack === undefined ? {} : { giveBack }) };
       if (this.#sequencer.admit(key, document)) this.#batch(document, at);
       return;
     }
-    this.#batch({ action, origin: item.record, ack, actionLine: line }, at);
+    this.#batch({ action, origin: item.record, ack, actionLine: line, ...(this.#holds === undefined ? {} : { giveBack: giveBackRecord }) }, at);
   }
 
   #batch(document: PendingDocument, at: number): void {
     for (const batch of this.#batcher.add(document, estimateActionBytes(document.action, document.actionLine), at)) this.#dispatch(batch);
   }
 
-  /** The ack of an ordered write: it also lets the next write of its document go. */
-  #releasingKey(key: string, ack: Ack): Ack {
+  /** Lets the next write of an ordered write's document go, once (on its ack or its give-back). */
+  #keyReleaser(key: string): () => void {
     let released = false;
     return () => {
-      ack();
       if (released) return;
       released = true;
       const next = this.#sequencer.release(key);

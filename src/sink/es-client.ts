@@ -86,20 +86,24 @@ export interface Reachability {
   readonly reason?: string;
   /** The failure is a misconfiguration (TLS, credentials) that waiting will not fix. */
   readonly misconfigured?: boolean;
+  /** The cluster health status, when Elasticsearch answered it (green, yellow, red). */
+  readonly health?: string;
 }
 
 /**
  * Is Elasticsearch reachable and able to take writes? The cluster health endpoint
  * (not `ping`, which needs the root endpoint some distributions lack); red means some
- * primary shard is missing, so writes to it would fail. A least-privileged user lacks
+ * primary shard is missing, so writes to that index fail: still reachable, since only
+ * the partitions writing there are held. A least-privileged user lacks
  * the `monitor` privilege health needs: a 403 still proves the node is up and accepted
  * the credentials, so it counts as reachable.
  */
 export async function elasticsearchReachable(client: Client, timeoutMs: number, nodes: readonly string[] = []): Promise<Reachability> {
   try {
     const health = await client.cluster.health({ timeout: `${String(Math.max(1, Math.floor(timeoutMs / 1000)))}s` }, { requestTimeout: timeoutMs });
-    if (health.status === "red") return { ok: false, reason: "Elasticsearch cluster health is red" };
-    return { ok: true };
+    // Red means some index has unavailable shards: only the partitions writing there are
+    // held (see partition-holds.ts); the worker itself can still write everything else.
+    return { ok: true, health: health.status };
   } catch (error) {
     if (error instanceof errors.ResponseError && error.statusCode === 403) return { ok: true };
     const explained = await explainElasticsearchFailure(error, nodes);

@@ -35,18 +35,29 @@ export interface Rejection {
  * - `ack`: the record is settled (skipped, or safely dead-lettered): ack it;
  * - `stop`: fatal, the workers must stop; the record stays unacked;
  * - `leave`: not settled but not fatal either (a dead-letter write interrupted by
- *   shutdown): leave it unacked, it will be redelivered.
+ *   shutdown): leave it unacked, it will be redelivered;
+ * - `hold`: not settled, its partition must be held (the dead-letter topic cannot be
+ *   written): only when the caller said it can hold (`mayHold`).
  */
 export type FailureVerdict =
   | { readonly kind: "ack" }
   | { readonly kind: "stop"; readonly error: RecordRejectedError }
-  | { readonly kind: "leave" };
+  | { readonly kind: "leave" }
+  | { readonly kind: "hold"; readonly reason: string };
+
+export interface HandleOptions {
+  /**
+   * The caller can hold the record's partition (held partitions, `start`): a failed
+   * dead-letter write returns `hold` at once instead of retrying in place.
+   */
+  readonly mayHold?: boolean;
+}
 
 /** The one place deciding the fate of permanently rejected records. */
 export interface FailurePolicy {
   readonly name: string;
   /** May be slow (a dead-letter write); must not throw; honours `signal` for shutdown. */
-  handle(rejection: Rejection, signal: AbortSignal): Promise<FailureVerdict>;
+  handle(rejection: Rejection, signal: AbortSignal, options?: HandleOptions): Promise<FailureVerdict>;
 }
 
 export interface FailurePolicyDeps {
@@ -86,6 +97,9 @@ export function rejectionEvent(rejection: Rejection, excerptBytes: number): Reje
 
 const ACK: FailureVerdict = { kind: "ack" };
 const LEAVE: FailureVerdict = { kind: "leave" };
+/** Why a partition is held while its rejected records cannot be dead-lettered. */
+export const DEAD_LETTER_UNWRITABLE = "dead_letter_unwritable";
+const HOLD_FOR_DEAD_LETTER: FailureVerdict = { kind: "hold", reason: DEAD_LETTER_UNWRITABLE };
 
 export function createFailurePolicy(name: FailurePolicyName, deps: FailurePolicyDeps = {}): FailurePolicy {
   const observer = deps.observer ?? noopObserver;
@@ -115,7 +129,8 @@ export function createFailurePolicy(name: FailurePolicyName, deps: FailurePolicy
       const deadLetter = deps.deadLetter;
       return {
         name,
-        handle: (rejection, signal) => deadLetterWithRetry(rejection, signal, { deadLetter, observer, logger, report, logRejection }),
+        handle: (rejection, signal, options) =>
+          deadLetterWithRetry(rejection, signal, { deadLetter, observer, logger, report, logRejection, mayHold: options?.mayHold === true }),
       };
     }
     case "skip":
@@ -156,6 +171,8 @@ interface DeadLetterContext {
   readonly logger: SinkLogger;
   readonly report: (rejection: Rejection) => RejectionEvent;
   readonly logRejection: (event: RejectionEvent, fields: object, message: string, level: "warn" | "error") => void;
+  /** Hold the partition instead of retrying in place (see HandleOptions). */
+  readonly mayHold: boolean;
 }
 
 /**
@@ -178,6 +195,10 @@ async function deadLetterWithRetry(rejection: Rejection, signal: AbortSignal, co
       // Abandoned by shutdown (the producer fails writes in flight): not a failure.
       if (isAborted(signal)) return LEAVE;
       observer.deadLetterFailed(rejection.record);
+      if (context.mayHold) {
+        context.logRejection(event, { err: describeError(error) }, "dead-letter write failed; holding the record's partition", "error");
+        return HOLD_FOR_DEAD_LETTER;
+      }
       const delayMs = backoffDelay(attempt, deadLetter.retry, deadLetter.random);
       context.logRejection(
         event,

@@ -118,8 +118,8 @@ async function probe(check: () => ProbeResult | Promise<ProbeResult>): Promise<P
 
 function probeBody(result: ProbeResult, okStatus: string, failedStatus: string): Record<string, unknown> {
   // Healthy answers stay minimal ({"status":"ok"}); failures say why.
-  if (result.ok) return { status: okStatus };
-  const body: Record<string, unknown> = { status: failedStatus, reason: result.reason ?? "unknown" };
+  if (result.ok) return { status: okStatus, ...result.notes };
+  const body: Record<string, unknown> = { status: failedStatus, reason: result.reason ?? "unknown", ...result.notes };
   if (result.reasons !== undefined) body.reasons = result.reasons;
   if (result.details !== undefined) body.details = result.details;
   return body;

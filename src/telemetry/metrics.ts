@@ -59,6 +59,13 @@ interface PartitionState {
   lastAckedMs: number | undefined;
 }
 
+/** One held partition, as the metrics see it. */
+export interface HeldPartition {
+  readonly topic: string;
+  readonly reason: string;
+  readonly ageSeconds: number;
+}
+
 export interface TransferMetrics {
   readonly registry: Registry;
   /** The Content-Type of `scrape()`'s text. */
@@ -124,6 +131,11 @@ export interface TransferMetrics {
   /** Bulk requests allowed in flight: the adaptive concurrency limit (at most bulk.workers). */
   setBulkConcurrencyLimit(limit: number): void;
   setElasticsearchUp(up: boolean): void;
+  /**
+   * Partitions held now because Elasticsearch refuses their records for an operator
+   * reason (closed index, write block...), each with its error type and its age.
+   */
+  setHeldPartitions(holds: readonly HeldPartition[]): void;
 
   // Schema registry.
   /** One fetch of a schema by id: success, not_found (the registry does not know the id) or error. */
@@ -354,6 +366,31 @@ function bulkMetrics(d: Declare): BulkMetrics {
   };
 }
 
+type HoldMetrics = Pick<TransferMetrics, "setHeldPartitions">;
+
+/** Held partitions by topic and reason, and the age of the oldest hold (0 when none). */
+function holdMetrics(d: Declare): HoldMetrics {
+  const held = new Gauge<"topic" | "reason">({
+    name: METRIC_PREFIX + "partitions_held",
+    help: "Partitions held (paused at Kafka, probed with backoff) because Elasticsearch refuses their records for a reason an operator must fix, by topic and error type.",
+    labelNames: ["topic", "reason"],
+    registers: d.registers,
+  });
+  const oldest = d.gauge("partition_hold_age_seconds", "Age of the oldest partition hold in seconds (0 when no partition is held).");
+  oldest.set(0);
+  return {
+    setHeldPartitions(holds) {
+      held.reset();
+      let age = 0;
+      for (const hold of holds) {
+        held.inc({ topic: hold.topic, reason: hold.reason });
+        age = Math.max(age, hold.ageSeconds);
+      }
+      oldest.set(age);
+    },
+  };
+}
+
 type SchemaMetrics = Pick<TransferMetrics, "schemaFetched" | "setRecordsAwaitingSchema" | "setSchemasCached">;
 
 /** The schema registry: fetches by outcome, the records waiting for one, the schemas cached. */
@@ -410,6 +447,7 @@ export function createMetrics(options: MetricsOptions = {}): TransferMetrics {
     ...outcomeMetrics(d),
     ...bulkMetrics(d),
     ...schemaMetrics(d),
+    ...holdMetrics(d),
     errorOccurred(kind) {
       errors.inc({ kind: kinds.value(kind) });
     },

@@ -10,6 +10,8 @@ export interface ProbeResult {
   readonly reasons?: readonly string[];
   /** Extra facts shown in the JSON body (e.g. seconds since each loop last ran). */
   readonly details?: Readonly<Record<string, unknown>>;
+  /** Facts shown in the body whatever the answer (e.g. held partitions, which do not make a worker unready). */
+  readonly notes?: Readonly<Record<string, unknown>>;
 }
 
 /** One named readiness condition, e.g. `{ name: "elasticsearch", ok: () => esUp, reason: "Elasticsearch unreachable" }`. */

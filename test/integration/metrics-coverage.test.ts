@@ -13,7 +13,7 @@ import { metricValues, WorkerProcess, withWorkers } from "../support/worker.ts";
 import { suiteFixture } from "../support/fixture.ts";
 
 /**
- * Labelled counters that only count events this test does not cause (no dead-letter
+ * Labelled counters (and the held-partitions gauge) that only count events this test does not cause (no dead-letter
  * destination, no Elasticsearch failure, no schema registry): their family is declared, but a labelled
  * counter has no sample before its first increment.
  */
@@ -27,6 +27,8 @@ const EVENT_ONLY = new Set([
   "kafka_es_transfer_index_field_fallbacks_total",
   // No topic of this test reads through the schema registry: no fetch is ever made.
   "kafka_es_transfer_schema_fetches_total",
+  // A labelled gauge with one series per held topic and reason: none while nothing is held.
+  "kafka_es_transfer_partitions_held",
 ]);
 
 describe("metrics coverage", () => {

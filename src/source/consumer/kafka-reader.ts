@@ -92,6 +92,9 @@ export class KafkaReader {
   #refreshTimer: NodeJS.Timeout | undefined;
   #resubscribing: Promise<void> | undefined;
   #fatal: ((error: Error) => void) | undefined;
+  /** Partitions held by the sink (an index refuses their records): paused until released. */
+  readonly #held = new Map<string, TopicPartition>();
+  readonly #assignmentListeners: ((assigned: readonly TopicPartition[]) => void)[] = [];
 
   constructor(
     kafka: Kafka,
@@ -125,6 +128,42 @@ export class KafkaReader {
     queue.onSaturationChange(() => {
       this.#reconcilePauses();
     });
+  }
+
+  /** Called with the whole assignment on every group join (and [] when the consumer stops). */
+  onAssignment(listener: (assigned: readonly TopicPartition[]) => void): void {
+    this.#assignmentListeners.push(listener);
+  }
+
+  /**
+   * Stops reading a partition whose records Elasticsearch refuses for an operator
+   * reason: it is paused at Kafka and its records waiting in the queue give their
+   * budget back (not acked, not committed: they are read again on release).
+   */
+  holdPartition(topic: string, partition: number): void {
+    const key = partitionKey(topic, partition);
+    if (this.#held.has(key) || !this.#checkpointer.isAssigned(topic, partition)) return;
+    this.#held.set(key, { topic, partition });
+    this.#reconcilePauses();
+    this.#queue.discard((item) => item.record.topic === topic && item.record.partition === partition);
+  }
+
+  /**
+   * Reads a held partition again from its first unacknowledged offset (a probe, or the
+   * hold expired): what was fetched past it is fetched again (ids make that harmless).
+   */
+  releasePartition(topic: string, partition: number): void {
+    const key = partitionKey(topic, partition);
+    if (!this.#held.delete(key)) return;
+    this.#queue.discard((item) => item.record.topic === topic && item.record.partition === partition);
+    const from = this.#checkpointer.restart(topic, partition);
+    if (from !== undefined) this.#seek(topic, partition, from);
+    this.#reconcilePauses();
+  }
+
+  /** Partitions held now. */
+  get held(): readonly TopicPartition[] {
+    return [...this.#held.values()];
   }
 
   /** Commits only partitions the seeder has read from the broker in this epoch. */
@@ -403,17 +442,27 @@ export class KafkaReader {
       this.#queue.discard((item) => gone.has(partitionKey(item.record.topic, item.record.partition)));
     }
     this.#assignment = assigned;
+    this.#forgetHeldNotIn(assigned);
     this.#seeder.begin(assigned);
     // kafkajs may have built a new consumer group (restart): it has no pauses of ours.
     this.#reconcilePauses();
     this.#setJoined(true);
     this.#observer.assignmentChanged(assigned, revoked);
+    for (const listener of this.#assignmentListeners) listener(assigned);
     this.#logger.info({ assigned: assigned.length, revoked: revoked.length, epoch: this.#checkpointer.epoch }, "partitions assigned");
+  }
+
+  /** Holds of partitions no longer owned are dropped: the new owner reads them from the committed offset. */
+  #forgetHeldNotIn(assigned: readonly TopicPartition[]): void {
+    if (this.#held.size === 0) return;
+    const owned = new Set(assigned.map((tp) => partitionKey(tp.topic, tp.partition)));
+    for (const key of [...this.#held.keys()]) if (!owned.has(key)) this.#held.delete(key);
   }
 
   #plan(): PausePlan {
     const inputs = { saturated: this.#queue.saturated, stopping: this.#stopping, resubscribing: this.#resubscribing !== undefined };
-    return planPauses(inputs, this.#assignment, this.#seeder.pending, this.#ended);
+    const paused = this.#held.size === 0 ? this.#seeder.pending : new Set([...this.#seeder.pending, ...this.#held.keys()]);
+    return planPauses(inputs, this.#assignment, paused, this.#ended);
   }
 
   /** Applies the whole pause plan to the current consumer, whatever kafkajs did meanwhile. */
@@ -450,8 +499,10 @@ export class KafkaReader {
     const revoked = this.#checkpointer.assign([]);
     this.#seeder.begin([]);
     this.#assignment = [];
+    this.#held.clear();
     this.#setJoined(false);
     this.#observer.assignmentChanged([], revoked);
+    for (const listener of this.#assignmentListeners) listener([]);
   }
 
   /** Stops fetching at once; in-flight records keep flowing to the sink. */

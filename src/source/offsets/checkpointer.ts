@@ -161,6 +161,17 @@ class Tracker {
   }
 
   /**
+   * Reading starts over at the safe point: every segment is dropped (acks of its
+   * records become no-ops) and the next fetch is expected there. Returns the safe point.
+   */
+  restart(): bigint | undefined {
+    this.discardAll();
+    this.#lastEnd = undefined;
+    if (this.safe !== undefined) this.position = this.safe;
+    return this.safe;
+  }
+
+  /**
    * The fetch position went back to `start` (kafkajs resets it to the committed offset
    * after a rebalance; two fetchers may also race over a partition whose leader moved).
    * Segments starting at or after `start` are fetched again, so they are dropped. Those
@@ -271,6 +282,15 @@ export class Checkpointer {
     if (value < 0n) throw new RangeError(`position must not be negative: "${offset}"`);
     tracker.position = value;
     if (!tracker.hasSegments && (tracker.safe === undefined || tracker.safe < value)) tracker.safe = value;
+  }
+
+  /**
+   * Starts reading the partition over from its first unsettled offset (a held partition
+   * resumes): what was fetched past it is forgotten and fetched again. Returns the
+   * offset to seek to, undefined when unknown (not assigned, or not seeded yet).
+   */
+  restart(topic: string, partition: number): string | undefined {
+    return this.#trackers.get(partitionKey(topic, partition))?.restart()?.toString();
   }
 
   /** Where this member expects to fetch the partition from next, when known. */

@@ -15,7 +15,12 @@ describe("adaptive bulk: what a request says about load", () => {
   test("a response with any 429 or 503 item is back-pressure; other item errors are not", () => {
     assert.equal(responseSignal(response([{ status: 201 }, { status: 200 }])), "ok");
     assert.equal(responseSignal(response([{ status: 201 }, { status: 429, type: "es_rejected_execution_exception" }])), "backpressure");
-    assert.equal(responseSignal(response([{ status: 503, type: "unavailable_shards_exception" }])), "backpressure");
+    assert.equal(responseSignal(response([{ status: 503, type: "es_rejected_execution_exception" }])), "backpressure");
+    // Operator errors are holds, not load: a cluster block answered 429, a red index, a closed index.
+    assert.equal(responseSignal(response([{ status: 201 }, { status: 429, type: "cluster_block_exception" }])), "error");
+    assert.equal(responseSignal(response([{ status: 503, type: "unavailable_shards_exception" }])), "error");
+    assert.equal(responseSignal(response([{ status: 201 }, { status: 400, type: "index_closed_exception" }])), "error", "a refusal in a millisecond is not learned as the baseline");
+    assert.equal(responseSignal(response([{ status: 201 }, { status: 409, type: "version_conflict_engine_exception" }])), "ok");
     assert.equal(responseSignal(response([{ status: 400, type: "mapper_parsing_exception" }])), "ok");
   });
 

@@ -38,10 +38,14 @@ describe("classifyItem", () => {
       detail: "es_rejected_execution_exception: queue full",
     });
     for (const status of [500, 502, 503, 504]) {
-      const outcome = classifyItem({ op: "create" }, { status, error: err("unavailable_shards_exception") });
+      const outcome = classifyItem({ op: "create" }, { status, error: err("node_closed_exception") });
       assert.ok(outcome.kind === "retry", String(status));
       assert.equal(outcome.reason, "server_error");
     }
+    // A red index (its primary unavailable for the whole bulk timeout) is the operator's: its partition is held.
+    const red = classifyItem({ op: "create" }, { status: 503, error: err("unavailable_shards_exception") });
+    assert.ok(red.kind === "retry");
+    assert.equal(red.reason, "blocked");
   });
 
   test("operator-fixable errors are held and retried as blocked, whatever their status", () => {

@@ -78,7 +78,7 @@ describe("bulk sender", () => {
     const { bulk, calls } = fakeBulk((ids, call) =>
       ids.map((id) => {
         if (call === 1 && (id === "d1" || id === "d3")) return { status: 429, type: "es_rejected_execution_exception" };
-        if (call === 2 && id === "d3") return { status: 503, type: "unavailable_shards_exception" };
+        if (call === 2 && id === "d3") return { status: 503, type: "node_closed_exception" };
         return { status: 201 };
       }),
     );

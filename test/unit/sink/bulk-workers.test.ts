@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { RecordDecodeError, RecordRejectedError } from "../../../src/errors.ts";
+import { createFailurePolicy } from "../../../src/sink/failure-policy.ts";
+import { PartitionHolds } from "../../../src/sink/partition-holds.ts";
 import { BoundedQueue } from "../../../src/pipeline/bounded-queue.ts";
 import type { KafkaRecord, QueuedRecord } from "../../../src/pipeline/record.ts";
 import type { BulkFunction } from "../../../src/sink/bulk-client.ts";
@@ -119,6 +121,25 @@ describe("bulk workers", () => {
     await workers.stop();
     const rejected = recorded.calls.find((c) => c.method === "documentRejected")?.args[0] as { errorType?: string } | undefined;
     assert.equal(rejected?.errorType, "avro_decode_error");
+  });
+
+  test("a record that cannot be decoded nor dead-lettered holds its partition: budget given back, not acked", async () => {
+    const { queue, acks } = setup(1);
+    const { observer, logger } = recorder();
+    const holds = new PartitionHolds({ probeInitialMs: 60_000, probeMaxMs: 60_000, holdMaxMs: 0 }, { logger });
+    const failurePolicy = createFailurePolicy("dlq", {
+      observer, logger,
+      deadLetter: { writer: { write: () => Promise.reject(new Error("UNKNOWN_TOPIC_OR_PARTITION")) }, retry: { retryInitialMs: 1, retryMaxMs: 1 } },
+    });
+    const failing = (): DecodeResult => {
+      throw new RecordDecodeError("avro_decode_error", "value (schema 3) does not decode");
+    };
+    const workers = startBulkWorkers({ queue, decode: failing, client: okBulk([]), options: baseOptions, observer, failurePolicy, holds, signal: new AbortController().signal });
+    await queue.drained();
+    await workers.stop();
+    holds.close();
+    assert.equal(acks.get("0"), undefined);
+    assert.equal(holds.get("t", 0)?.reason, "dead_letter_unwritable");
   });
 
   test("a record the decoder throws on goes to the failure policy", async () => {

@@ -518,3 +518,31 @@ void describe("Checkpointer: fetch position reset", () => {
     assert.deepEqual(offsets(cp), [`${T}/0=1`]);
   });
 });
+
+describe("checkpointer restart (a held partition resumes)", () => {
+  test("drops what was fetched past the first unsettled record; the refetch tracks cleanly and late acks are no-ops", () => {
+    const cp = new Checkpointer();
+    cp.assign([{ topic: "a", partition: 0 }]);
+    cp.seedPosition("a", 0, "0");
+    const first = cp.track("a", 0, "0", "4", 5);
+    const second = cp.track("a", 0, "5", "9", 5);
+    assert.ok(first && second);
+    for (let i = 0; i < 5; i++) first.ack();
+    // Offset 5 refused (given back); 6..9 indexed by other requests.
+    for (let i = 0; i < 4; i++) second.ack();
+    assert.equal(cp.safeOffset("a", 0), "5");
+    assert.equal(cp.restart("a", 0), "5");
+    second.ack();
+    assert.equal(cp.safeOffset("a", 0), "5", "an ack of a dropped batch never moves the safe point");
+    let skipped = 0;
+    cp.onSkipped(() => {
+      skipped++;
+    });
+    const again = cp.track("a", 0, "5", "9", 5, true);
+    assert.ok(again);
+    assert.equal(skipped, 0);
+    for (let i = 0; i < 5; i++) again.ack();
+    assert.equal(cp.safeOffset("a", 0), "10");
+    assert.equal(cp.restart("b", 0), undefined);
+  });
+});
