@@ -19,7 +19,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Kafka, Message } from "kafkajs";
+import type { Kafka, Message, ProducerConfig } from "kafkajs";
 import { composeDecoder, composeFailurePolicy } from "../../src/compose/sink.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { effectivePermanentErrorPolicy } from "../../src/config/rules.ts";
@@ -134,15 +134,22 @@ function bulkStub(seed: number, onBody: () => void): BulkFunction {
 
 /** The dead-letter producer with kafkajs' record encoder in place of a broker connection. */
 function deadLetterProducer(written: Buffer[]): DeadLetterProducer {
-  const producer = {
-    connect: () => Promise.resolve(),
-    disconnect: () => Promise.resolve(),
-    send: ({ messages }: { messages: Message[] }) => {
-      for (const m of messages) written.push(producedRecord({ key: (m.key ?? null) as Buffer | null, value: (m.value ?? null) as Buffer | null, headers: m.headers ?? {} }));
-      return Promise.resolve([]);
-    },
+  /** As kafkajs does: each message placed by the producer's partitioner (one partition here), the partition answered. */
+  const makeProducer = ({ createPartitioner }: ProducerConfig) => {
+    const partitioner = createPartitioner?.();
+    return {
+      connect: () => Promise.resolve(),
+      disconnect: () => Promise.resolve(),
+      send: ({ messages }: { messages: Message[] }) => {
+        for (const m of messages) {
+          partitioner?.({ topic: DLQ, partitionMetadata: [{ partitionId: 0, leader: 0, replicas: [0], isr: [0], offlineReplicas: [], partitionErrorCode: 0 }], message: m });
+          written.push(producedRecord({ key: (m.key ?? null) as Buffer | null, value: (m.value ?? null) as Buffer | null, headers: m.headers ?? {} }));
+        }
+        return Promise.resolve([{ topicName: DLQ, partition: 0, errorCode: 0 }]);
+      },
+    };
   };
-  return new DeadLetterProducer({ producer: () => producer } as unknown as Kafka, { topic: DLQ });
+  return new DeadLetterProducer({ producer: makeProducer } as unknown as Kafka, { topic: DLQ });
 }
 
 async function runSink(config: Config, records: readonly KafkaRecord[], decode: (record: KafkaRecord) => DecodeResult, seed: number, toSource = (r: KafkaRecord) => r): Promise<SinkRun> {
