@@ -17,6 +17,15 @@ export interface PartitionHoldsDeps {
   readonly random?: () => number;
 }
 
+/** What each hold change logs: level, whether the line says how long the partition was held, message. */
+const HOLD_LOG_LINES: Readonly<Record<HoldChange["kind"], { readonly level: "error" | "info" | "debug"; readonly withAge: boolean; readonly message: string }>> = {
+  held: { level: "error", withAge: false, message: "partition held: Elasticsearch refuses its records for a reason an operator must fix; other partitions keep flowing" },
+  probe_failed: { level: "debug", withAge: true, message: "partition still held: probe refused" },
+  probing: { level: "debug", withAge: false, message: "probing a held partition" },
+  expired: { level: "error", withAge: true, message: "partition hold expired (HOLD_MAX_MS): its refused records now take the failure policy" },
+  released: { level: "info", withAge: true, message: "partition released: Elasticsearch takes its records again" },
+};
+
 function fields(hold: Hold): Record<string, unknown> {
   return { topic: hold.topic, partition: hold.partition, reason: hold.reason, firstOffset: hold.firstOffset, attempts: hold.attempts };
 }
@@ -116,23 +125,10 @@ export class PartitionHolds {
 
   /** One line per state change; a failed probe or a probe starting is quiet (debug). */
   #log(change: HoldChange): void {
-    const hold = change.hold;
-    switch (change.kind) {
-      case "held":
-        this.#logger.error(fields(hold), "partition held: Elasticsearch refuses its records for a reason an operator must fix; other partitions keep flowing");
-        return;
-      case "probe_failed":
-        this.#logger.debug({ ...fields(hold), heldMs: this.#now() - hold.since }, "partition still held: probe refused");
-        return;
-      case "probing":
-        this.#logger.debug(fields(hold), "probing a held partition");
-        return;
-      case "expired":
-        this.#logger.error({ ...fields(hold), heldMs: this.#now() - hold.since }, "partition hold expired (HOLD_MAX_MS): its refused records now take the failure policy");
-        return;
-      case "released":
-        this.#logger.info({ ...fields(hold), heldMs: change.heldMs }, "partition released: Elasticsearch takes its records again");
-    }
+    const line = HOLD_LOG_LINES[change.kind];
+    const heldMs = change.kind === "released" ? change.heldMs : this.#now() - change.hold.since;
+    const logged = line.withAge ? { ...fields(change.hold), heldMs } : fields(change.hold);
+    this.#logger[line.level](logged, line.message);
   }
 
   /** Arms the timer for the next probe or expiry. */
