@@ -54,7 +54,7 @@ test-faults: $(STAMP) tools ## fault suite on the real servers: broker and Elast
 	bash test/infra/with-services.sh $(NODE) --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec 'test/faults/**/*.test.ts'
 
 # the cluster's own ports (59090-59095, Elasticsearch 59200) and run dir: it can run beside the single pair
-test-cluster: $(STAMP) ## fault scenarios on a three-broker Kafka cluster (test/infra/cluster.sh): leaders killed, rolling restart, frozen broker, controller killed, RF-1 topic down
+test-cluster: $(STAMP) tools ## fault scenarios on a three-broker Kafka cluster (test/infra/cluster.sh): leaders killed, rolling restart, frozen broker, controller killed, RF-1 topic down; memory: a 2,000,000-record backlog, binary records through a 429 storm
 	KES_SERVICES_SCRIPT=$(CURDIR)/test/infra/cluster.sh \
 	KAFKA_BROKERS="$$(bash test/infra/cluster.sh env | sed -n 's/^KAFKA_BROKERS=//p')" \
 	ES_NODE="$$(bash test/infra/cluster.sh env | sed -n 's/^ES_URL=//p')" \

@@ -7,10 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { createClusterTopics, peakRssMiB, produceThroughFaults, startAllBrokers, startBroker, stopBroker } from "../support/cluster.ts";
+import { createClusterTopics, produceThroughFaults, startAllBrokers, startBroker, stopBroker } from "../support/cluster.ts";
 import { assertFaultOutcome, FaultSampler, faultRecord, faultWorkerEnv } from "../support/fault-checks.ts";
 import { suiteFixture } from "../support/fixture.ts";
 import { waitForCommittedAtEnd } from "../support/kafka.ts";
+import { peakRssMiB } from "../support/peak-memory.ts";
 import { WorkerProcess, withWorkers } from "../support/worker.ts";
 
 const CHUNK = 3_000;
@@ -50,7 +51,7 @@ describe("cluster fault: the only broker of an RF-1 topic down", () => {
         const outcomes = [];
         for (const topic of all) outcomes.push(await assertFaultOutcome({ es, index: topic, topic, groupId, produced: 2 * CHUNK, sampler, workers }));
         assert.ok(workers.every((w) => w.running), "the worker survived");
-        const rss = await peakRssMiB(workers[0]?.child.pid);
+        const rss = peakRssMiB(workers[0]?.child.pid);
         t.diagnostic(`records ${String(outcomes.reduce((n, o) => n + o.records, 0))}, faults: node ${String(LONELY_NODE)} stopped ${String(downMs)} ms (RF-3 topics complete after ${String(flowedMs)} ms); max queue ${String(outcomes[0]?.sampler.maxQueueRecords)}; peak RSS ${String(rss)} MiB; duration ${String(Date.now() - started)} ms`);
       } finally {
         await sampler.stop();

@@ -12,60 +12,25 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { countDocuments } from "../support/elasticsearch.ts";
-import { waitFor } from "../support/env.ts";
 import { suiteFixture } from "../support/fixture.ts";
-import { drainedOrFail } from "../support/drain-checks.ts";
-import { createTopics, endOffsets } from "../support/kafka.ts";
-import { kcatProduce } from "../support/kafka-tools.ts";
-import { WorkerProcess, withWorkers } from "../support/worker.ts";
+import { createTopics } from "../support/kafka.ts";
+import { runBacklogDrain } from "../support/memory-scenarios.ts";
+import { WorkerProcess } from "../support/worker.ts";
 
 const PARTITIONS = 12;
-const PER_PARTITION = 50_000;
-const TOTAL = PARTITIONS * PER_PARTITION;
-const MIB = 2 ** 20;
-
-/** A JSON line of exactly 100 bytes. */
-function line(partition: number, i: number): string {
-  const head = `{"p":${String(partition)},"i":${String(i)},"msg":"`;
-  return `${head}${"m".repeat(100 - head.length - 2)}"}`;
-}
-
-/** The backlog, one kcat per partition (librdkafka batches; a few seconds for all). */
-async function produceBacklog(topic: string): Promise<void> {
-  await Promise.all(Array.from({ length: PARTITIONS }, (_, p) =>
-    kcatProduce(["-t", topic, "-p", String(p), "-X", "linger.ms=50", "-X", "batch.size=1000000"], Array.from({ length: PER_PARTITION }, (_, i) => line(p, i)))));
-}
 
 describe("fault: a backlog fetched with 50 MiB fetch sizes under the shipped heap flags", () => {
   const { es, name: topic, groupId } = suiteFixture("fault-memory-backlog");
 
   test("the fetch size is derived from the heap and the backlog drains: every record once, committed == end", async (t) => {
-    let worker: WorkerProcess | undefined;
-    await withWorkers(() => [worker], async () => {
-      await createTopics([topic], PARTITIONS, { "retention.ms": "-1" });
-      await produceBacklog(topic);
-      const ends = await endOffsets(topic);
-      assert.equal([...ends.values()].reduce((a, b) => a + b, 0n), BigInt(TOTAL));
-
-      const w = new WorkerProcess({
-        KAFKA_TOPICS: topic,
-        KAFKA_GROUP_ID: groupId,
-        KAFKA_MAX_BYTES: String(50 * MIB),
-        KAFKA_MAX_BYTES_PER_PARTITION: String(10 * MIB),
-        QUEUE_MAX_BYTES: String(200 * MIB),
-      });
-      worker = w;
-      const peak = await drainedOrFail(w, groupId, topic, 600_000);
-      const lowered = w.logs.find((l) => typeof l.msg === "string" && l.msg.startsWith("fetches lowered to"));
-      assert.ok(lowered, "start says the fetch size was lowered to fit the heap");
-      const model = w.logs.find((l) => typeof l.msg === "string" && l.msg.startsWith("memory model:"));
-      t.diagnostic(lowered.msg);
-      t.diagnostic(model?.msg ?? "no memory model line");
-      await es.indices.refresh({ index: topic });
-      await waitFor("every record indexed once", async () => ((await countDocuments(es, topic)) === TOTAL ? true : undefined), 60_000, 1_000);
-      t.diagnostic(`${String(TOTAL)} records on ${String(PARTITIONS)} partitions drained; worker peak RSS ${peak.toFixed(0)} MiB`);
-      assert.equal((await w.stop()).code, 0);
+    await runBacklogDrain(t, {
+      es, topic, groupId, partitions: PARTITIONS, total: 600_000, recordBytes: 100, drainMs: 600_000,
+      createTopic: () => createTopics([topic], PARTITIONS, { "retention.ms": "-1" }),
+      check: (w) => {
+        const lowered = w.logs.find((l) => l.msg.startsWith("fetches lowered to"));
+        assert.ok(lowered, "start says the fetch size was lowered to fit the heap");
+        t.diagnostic(lowered.msg);
+      },
     });
   });
 

@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
 import type { Client } from "@elastic/elasticsearch";
-import { peakRssMiB, produceThroughFaults } from "./cluster.ts";
+import { produceThroughFaults } from "./cluster.ts";
 import { assertFaultOutcome, FaultSampler, faultRecord, faultWorkerEnv } from "./fault-checks.ts";
 import { waitFor } from "./env.ts";
 import { committedOffsets, withAdmin } from "./kafka.ts";
+import { peakRssMiB } from "./peak-memory.ts";
 import { WorkerProcess, withWorkers } from "./worker.ts";
 import { createClusterTopics } from "./cluster.ts";
 
@@ -68,7 +69,7 @@ export async function runClusterScenario(t: TestContext, params: { es: Client; t
       }
     })();
     assert.ok(workers.every((w) => w.running), "both workers survived");
-    const rss = await Promise.all(workers.map((w) => peakRssMiB(w.child.pid)));
+    const rss = workers.map((w) => peakRssMiB(w.child.pid));
     t.diagnostic(`records ${String(outcome.records)} (${String(waves * WAVE)} distinct), faults: ${fault}; max queue ${String(outcome.sampler.maxQueueRecords)}; peak RSS ${rss.map(String).join("/")} MiB; duration ${String(Date.now() - started)} ms`);
     for (const w of workers) assert.equal((await w.stop()).code, 0);
   });

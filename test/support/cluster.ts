@@ -4,7 +4,6 @@
  * through leader changes.
  */
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { CompressionTypes, type Producer } from "kafkajs";
@@ -132,18 +131,6 @@ export async function produceThroughFaults(topic: string, from: number, count: n
     }
   } finally {
     await producer.disconnect().catch(() => undefined);
-  }
-}
-
-/** The worker's peak resident set so far (VmHWM), in MiB; undefined once it exited. */
-export async function peakRssMiB(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  try {
-    const status = await readFile(`/proc/${String(pid)}/status`, "utf8");
-    const kib = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-    return kib === undefined ? undefined : Math.round(Number(kib) / 1024);
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,20 +1,40 @@
 /** Kafka's own command-line tools for the tests: kcat (librdkafka) and the broker's Java tools. */
 import { execFile, spawn } from "node:child_process";
 import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { BROKERS, ROOT } from "./env.ts";
 
 const run = promisify(execFile);
 
-/** Runs `kcat -P -b <brokers> ...args`, piping `lines` (one record each) into it. */
-export async function kcatProduce(args: readonly string[], lines: readonly string[]): Promise<void> {
+/** `lines` as newline-ended chunks of about 64 KiB: kcat's stdin gets them with back-pressure. */
+function* lineChunks(lines: Iterable<string>): Generator<string> {
+  let chunk = "";
+  for (const line of lines) {
+    chunk += `${line}\n`;
+    if (chunk.length >= 65_536) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  if (chunk !== "") yield chunk;
+}
+
+/**
+ * Runs `kcat -P -b <brokers> ...args`, piping `lines` (one record each) into it; streamed,
+ * so that a backlog of millions of records is never one string in the test process.
+ */
+export async function kcatProduce(args: readonly string[], lines: Iterable<string>): Promise<void> {
   const child = spawn("kcat", ["-P", "-b", BROKERS.join(","), "-X", "acks=all", ...args], { stdio: ["pipe", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  child.stdin.end(`${lines.join("\n")}\n`);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  // a kcat that died early breaks the pipe: its exit code and stderr say why, below
+  await pipeline(Readable.from(lineChunks(lines)), child.stdin).catch(() => undefined);
+  const code = await exited;
   if (code !== 0) throw new Error(`kcat ${args.join(" ")} exited with ${String(code)}: ${stderr}`);
 }
 
