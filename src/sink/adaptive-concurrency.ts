@@ -30,7 +30,12 @@ import { ConfigError } from "../errors.ts";
 export interface AdaptiveConcurrencyOptions {
   /** The ceiling (bulk.workers). */
   readonly max: number;
-  /** Starting limit (default 1, as TCP's slow start and Vector). */
+  /**
+   * Starting limit (default `latencyFloor`, capped at `max`). Not 1 as TCP's slow start:
+   * only back-pressure takes the limit below the floor, so a start below it only leaves
+   * Elasticsearch idle for the first round-trip (the bench's es-busy trace showed the
+   * first second at 1 of 1 in flight); a 429 at the start still halves it at once.
+   */
   readonly initial?: number;
   /** Multiplier on back-pressure (default 0.5). */
   readonly backoffRatio?: number;
@@ -118,7 +123,9 @@ export class AdaptiveConcurrency {
   constructor(options: AdaptiveConcurrencyOptions) {
     const { max } = options;
     if (!Number.isSafeInteger(max) || max < 1) throw new ConfigError(`adaptive concurrency max must be a positive integer, got ${String(max)}`);
-    const initial = options.initial ?? 1;
+    const floor = options.latencyFloor ?? DEFAULTS.latencyFloor;
+    if (!Number.isSafeInteger(floor) || floor < 1) throw new ConfigError(`adaptive concurrency latencyFloor must be a positive integer, got ${String(floor)}`);
+    const initial = options.initial ?? floor;
     if (!Number.isSafeInteger(initial) || initial < 1) {
       throw new ConfigError(`adaptive concurrency initial must be a positive integer, got ${String(initial)}`);
     }
@@ -128,8 +135,6 @@ export class AdaptiveConcurrency {
     this.#latencyRatio = validRatio("latencyRatio", options.latencyRatio ?? DEFAULTS.latencyRatio);
     this.#latencyRise = options.latencyRise ?? DEFAULTS.latencyRise;
     this.#minCostBytes = options.minCostBytes ?? DEFAULTS.minCostBytes;
-    const floor = options.latencyFloor ?? DEFAULTS.latencyFloor;
-    if (!Number.isSafeInteger(floor) || floor < 1) throw new ConfigError(`adaptive concurrency latencyFloor must be a positive integer, got ${String(floor)}`);
     this.#latencyFloor = Math.min(floor, max);
     if (!(this.#latencyRise > 0)) throw new ConfigError(`adaptive concurrency latencyRise must be > 0, got ${String(this.#latencyRise)}`);
     if (!(this.#minCostBytes >= 1)) throw new ConfigError(`adaptive concurrency minCostBytes must be >= 1, got ${String(this.#minCostBytes)}`);

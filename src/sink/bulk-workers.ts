@@ -9,6 +9,7 @@ import { Batcher, type BatcherOptions } from "./batcher.ts";
 import { createBulkFunction, type BulkFunction } from "./bulk-client.ts";
 import { actionLine, estimateActionBytes } from "./bulk-request.ts";
 import { KeySequencer } from "./key-sequencer.ts";
+import { queuedDocument, type RecordSettler } from "./queued-document.ts";
 import { createBulkSender, type BulkSend, type HoldGate } from "./bulk-sender.ts";
 import { createFailurePolicy, type FailurePolicy, type FailurePolicyName } from "./failure-policy.ts";
 import { noopLogger, noopObserver, type SinkLogger, type SinkObserver } from "./observer.ts";
@@ -288,26 +289,31 @@ class BulkWorkerPool implements BulkWorkers {
     this.#resolveFatal(fatalError);
   };
 
-  /**
-   * The record's ack, made idempotent, that also frees its queue budget and reports it;
-   * and its give-back (held partition): frees the budget without acking. Whichever
-   * comes first wins, the other is then a no-op.
-   */
+  /** Acks a settled record, frees its queue budget and reports it (QueuedDocument calls it once per record). */
+  readonly #settler: RecordSettler = {
+    acked: (item) => {
+      item.ack();
+      this.#queue.release(this.#sizeOf(item), 1);
+      this.#observer.recordAcked(item.record);
+    },
+    givenBack: (item) => {
+      this.#queue.release(this.#sizeOf(item), 1);
+    },
+  };
+
+  /** A record not batched (skipped, undecodable, held): its idempotent ack and give-back. */
   #settleOnce(item: QueuedRecord): { ack: Ack; giveBack: () => void } {
     let settled = false;
-    const bytes = this.#sizeOf(item);
     return {
       ack: () => {
         if (settled) return;
         settled = true;
-        item.ack();
-        this.#queue.release(bytes, 1);
-        this.#observer.recordAcked(item.record);
+        this.#settler.acked(item);
       },
       giveBack: () => {
         if (settled) return;
         settled = true;
-        this.#queue.release(bytes, 1);
+        this.#settler.givenBack(item);
       },
     };
   }
@@ -354,45 +360,44 @@ class BulkWorkerPool implements BulkWorkers {
 
   #accept(item: QueuedRecord, at: number): void {
     if (this.#gate !== undefined && !this.#gate.admit(item)) return;
-    const settle = this.#settleOnce(item);
-    const { ack, giveBack: giveBackRecord } = settle;
     if (this.#holds?.isHeld(item.record.topic, item.record.partition) === true) {
       // Taken from the queue just before its partition was held: it is read again later.
-      giveBackRecord();
+      this.#settler.givenBack(item);
       return;
     }
     let result: DecodeResult;
     try {
       result = this.#decode(item.record);
     } catch (error) {
-      this.#rejectUndecodable(item.record, settle, error).catch(this.#fail);
+      this.#rejectUndecodable(item.record, this.#settleOnce(item), error).catch(this.#fail);
       return;
     }
     if (result.kind === "skip") {
       this.#observer.recordSkipped(item.record, result.reason);
       this.#observer.recordsSettled(item.record.topic, "skipped", 1);
-      ack();
+      this.#settler.acked(item);
       return;
     }
-    // Serialized once here: the batcher's size and every (re)sent body reuse it.
-    const line = actionLine(result.action);
     const { action } = result;
-    if (action.orderedByKey === true && action.id !== undefined) {
-      const key = `${action.index}\u0000${action.id}`;
-      const releaseKey = this.#keyReleaser(key);
-      const release = (): void => {
-        ack();
-        releaseKey();
-      };
-      const giveBack = this.#holds === undefined ? undefined : (): void => {
-        giveBackRecord();
-        releaseKey();
-      };
-      const document: PendingDocument = { action, origin: item.record, ack: release, actionLine: line, ...(giveBack === undefined ? {} : { giveBack }) };
-      if (this.#sequencer.admit(key, document)) this.#batch(document, at);
-      return;
-    }
-    this.#batch({ action, origin: item.record, ack, actionLine: line, ...(this.#holds === undefined ? {} : { giveBack: giveBackRecord }) }, at);
+    // Serialized once here: the batcher's size and every (re)sent body reuse it.
+    const document = queuedDocument(item, action, actionLine(action), this.#settler, this.#holds !== undefined);
+    if (action.orderedByKey === true && action.id !== undefined) this.#acceptOrdered(document, `${action.index}\u0000${action.id}`, at);
+    else this.#batch(document, at);
+  }
+
+  /** An ordered write: batched once the write before it on the same document is settled. */
+  #acceptOrdered(queued: PendingDocument, key: string, at: number): void {
+    const releaseKey = this.#keyReleaser(key);
+    const release = (): void => {
+      queued.ack();
+      releaseKey();
+    };
+    const giveBack = queued.giveBack === undefined ? undefined : (): void => {
+      queued.giveBack?.();
+      releaseKey();
+    };
+    const document: PendingDocument = { action: queued.action, origin: queued.origin, ack: release, ...(queued.actionLine === undefined ? {} : { actionLine: queued.actionLine }), ...(giveBack === undefined ? {} : { giveBack }) };
+    if (this.#sequencer.admit(key, document)) this.#batch(document, at);
   }
 
   #batch(document: PendingDocument, at: number): void {

@@ -23,6 +23,7 @@ import { createRouter } from "../../src/pipeline/router.ts";
 import { Batcher } from "../../src/sink/batcher.ts";
 import { actionLine, buildBulkBody, estimateActionBytes } from "../../src/sink/bulk-request.ts";
 import { classifyResponse, type BulkResponseBody } from "../../src/sink/bulk-response.ts";
+import { queuedDocument, type RecordSettler } from "../../src/sink/queued-document.ts";
 import { Checkpointer } from "../../src/source/offsets/checkpointer.ts";
 import { toKafkaRecord } from "../../src/source/consumer/record-conversion.ts";
 import { createMetrics } from "../../src/telemetry/metrics.ts";
@@ -66,6 +67,17 @@ function pass(msgs: readonly KafkaMessage[], spent: Record<Stage, number>, varia
   const metrics = createMetrics({ defaultMetrics: false });
   metrics.setPendingRecords(TOPIC, 0, 0);
   const batcher = new Batcher<PendingDocument>({ maxDocuments: 2000, maxBytes: 5 * 2 ** 20, lingerMs: 100 });
+  // What the bulk workers do when a document is settled (bulk-workers.ts), partition holds on as in the worker.
+  const settler: RecordSettler = {
+    acked: (item) => {
+      item.ack();
+      queue.release(item.record.size, 1);
+      metrics.recordAcked(item.record.topic, item.record.partition, item.record.timestamp);
+    },
+    givenBack: (item) => {
+      queue.release(item.record.size, 1);
+    },
+  };
   for (let from = 0; from < msgs.length; from += BATCH) {
     let t = cpuMicros();
     const mark = (stage: Stage): void => {
@@ -85,7 +97,7 @@ function pass(msgs: readonly KafkaMessage[], spent: Record<Stage, number>, varia
     for (const { item, result } of decoded) {
       if (result.kind !== "document") continue;
       const line = actionLine(result.action);
-      const document: PendingDocument = { action: result.action, origin: item.record, ack: item.ack, actionLine: line };
+      const document = queuedDocument(item, result.action, line, settler, true);
       batches.push(...batcher.add(document, estimateActionBytes(result.action, line), 0));
     }
     batches.push(batcher.flush());
@@ -97,11 +109,7 @@ function pass(msgs: readonly KafkaMessage[], spent: Record<Stage, number>, varia
       t = cpuMicros(); // the fake server's JSON is not ours to count
       classifyResponse(batch.map((d) => d.action), response);
       mark("response");
-      for (const document of batch) {
-        document.ack();
-        queue.release(document.origin.size, 1);
-        metrics.recordAcked(document.origin.topic, document.origin.partition, document.origin.timestamp);
-      }
+      for (const document of batch) document.ack();
       mark("ack");
     }
     if (bodies.length === 0) throw new Error("no body");

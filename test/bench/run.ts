@@ -18,7 +18,7 @@ import { WORKER_NODE_FLAGS } from "../support/worker.ts";
 import { workerDefaults } from "./defaults.ts";
 import { esCeiling } from "./es-ceiling.ts";
 import { kafkaCeiling } from "./kafka-ceiling.ts";
-import { latencyRun, type LatencyResult } from "./latency.ts";
+import { latencyRun, latencyTailLine, type LatencyResult } from "./latency.ts";
 import { naiveBaseline } from "./naive.ts";
 import { machineInfo, serverPids } from "./proc.ts";
 import { chooseProducer, kcatVersion, produceBacklog, type ProducerKind } from "./produce.ts";
@@ -205,6 +205,7 @@ async function benchVariant(
       return found === undefined ? "n/a" : `${found.aboveLastBound ? ">" : ""}${found.seconds.toFixed(3)} s`;
     };
     progress.log(`${tag("latency")} produced ${fmt(latency.producedRate)} rec/s; p50 ${p(0.5)}, p90 ${p(0.9)}, p99 ${p(0.99)}, p99.9 ${p(0.999)}`);
+    progress.log(`${tag("latency")} ${latencyTailLine(latency.tail)}`);
     await deleteIndex(es, latTopic);
     await deleteTopics([latTopic]);
     await settled("the latency run");

@@ -32,12 +32,18 @@ function simulate(
 }
 
 describe("AdaptiveConcurrency", () => {
-  test("starts at 1 and climbs one step per round-trip to the ceiling while latency stays flat", () => {
+  test("starts at the floor (2) and climbs one step per round-trip to the ceiling while latency stays flat", () => {
     const c = new AdaptiveConcurrency({ max: 6 });
-    assert.equal(c.limit, 1);
+    assert.equal(c.limit, 2);
     const limits = simulate(c, 10, () => ({ latencyMs: 200, signal: "ok" }));
-    assert.deepEqual(limits.slice(0, 6), [2, 3, 4, 5, 6, 6]);
+    assert.deepEqual(limits.slice(0, 5), [3, 4, 5, 6, 6]);
     assert.equal(c.limit, 6, "reaches the ceiling (bulk.workers) without tuning");
+  });
+
+  test("starts at 1 with a floor of 1 or a ceiling of 1, and at a given initial", () => {
+    assert.equal(new AdaptiveConcurrency({ max: 6, latencyFloor: 1 }).limit, 1);
+    assert.equal(new AdaptiveConcurrency({ max: 1 }).limit, 1);
+    assert.equal(new AdaptiveConcurrency({ max: 6, initial: 1 }).limit, 1);
   });
 
   test("never exceeds the ceiling, never drops below 1", () => {
@@ -60,7 +66,7 @@ describe("AdaptiveConcurrency", () => {
   test("a 429 storm holds the limit at 1: no retry storm from this worker", () => {
     const c = new AdaptiveConcurrency({ max: 8 });
     simulate(c, 5, () => ({ latencyMs: 100, signal: "ok" }));
-    assert.equal(c.limit, 6);
+    assert.equal(c.limit, 7);
     const storm = simulate(c, 50, () => ({ latencyMs: 5, signal: "backpressure" }));
     assert.ok(storm.slice(3).every((l) => l === 1), storm.join(","));
     assert.equal(c.lastChange, "backpressure");

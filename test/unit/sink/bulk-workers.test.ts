@@ -183,7 +183,7 @@ describe("bulk workers", () => {
     assert.equal(queue.outstanding, 0);
   });
 
-  test("adaptive concurrency starts at 1 and climbs to `workers` on a server whose latency stays flat", async () => {
+  test("adaptive concurrency starts at its floor (2) and climbs to `workers` on a server whose latency stays flat", async () => {
     const { queue } = setup(400);
     let active = 0;
     let maxActive = 0;
@@ -197,11 +197,11 @@ describe("bulk workers", () => {
     const { observer, recorded } = recorder();
     const options = { ...baseOptions, workers: 4 };
     const workers = startBulkWorkers({ queue, decode, client: bulk, options, observer, signal: new AbortController().signal });
-    assert.equal(workers.concurrencyLimit, 1);
+    assert.equal(workers.concurrencyLimit, 2);
     await queue.drained();
     await workers.stop();
     const limits = recorded.calls.filter((c) => c.method === "concurrencyLimit").map((c) => c.args[0] as number);
-    assert.equal(limits[0], 1);
+    assert.equal(limits[0], 2);
     assert.ok(limits.includes(4), `reaches the ceiling: ${limits.join(",")}`);
     assert.ok(limits.every((l) => l >= 1 && l <= 4));
     assert.ok(maxActive <= 4);
