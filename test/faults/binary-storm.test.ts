@@ -17,7 +17,8 @@ import { faultProxyPort, startEsFaultProxy } from "../support/es-fault-proxy.ts"
 import { drainedOrFail } from "../support/drain-checks.ts";
 import { suiteFixture } from "../support/fixture.ts";
 import { createTopics, produce } from "../support/kafka.ts";
-import { WorkerProcess, withWorkers } from "../support/worker.ts";
+import { modelAgainstPeak, parseGcTrace, plannedHeapOf, TRACED_NODE_FLAGS } from "../support/gc-trace.ts";
+import { WORKER_ENTRY, WorkerProcess, withWorkers } from "../support/worker.ts";
 
 const N = 3_000;
 const PARTITIONS = 4;
@@ -45,7 +46,7 @@ describe("fault: 16 KiB binary records through a 429 storm with 15 MiB bulk requ
       // 50 records of 16 KiB per partition per request: under the broker's 1 MiB batch limit.
       await produce(topic, N, (i) => ({ value: binaryValue(i) }), PARTITIONS, 200);
       proxy.schedule([{ durationMs: STORM_MS, requestStatus: 429 }]);
-      const w = new WorkerProcess({ KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, ES_NODE: proxy.url, BULK_MAX_BYTES: String(15 * MIB) });
+      const w = new WorkerProcess({ KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, ES_NODE: proxy.url, BULK_MAX_BYTES: String(15 * MIB) }, ["start"], "worker", WORKER_ENTRY, TRACED_NODE_FLAGS);
       worker = w;
       const peak = await drainedOrFail(w, groupId, topic, 300_000);
       assert.ok(proxy.stats.injectedRequests["429"] > 0, "the storm refused bulk requests");
@@ -56,6 +57,8 @@ describe("fault: 16 KiB binary records through a 429 storm with 15 MiB bulk requ
       assert.equal(typeof doc?.message, "string");
       t.diagnostic(`${String(N)} binary records of ${String(VALUE_BYTES)} bytes; ${String(proxy.stats.injectedRequests["429"])} bulk requests answered 429 over ${String(STORM_MS)} ms; worker peak RSS ${peak.toFixed(0)} MiB`);
       assert.equal((await w.stop()).code, 0);
+      // The model's start-up plan beside the heap the collector saw (issue 17: the model is a tight upper bound).
+      t.diagnostic(modelAgainstPeak(plannedHeapOf(w.logs), parseGcTrace(w.stderr)));
     });
   });
 });
