@@ -40,11 +40,11 @@ describe("memory model", () => {
   test("issue 17's tuned configuration gets fetches a fraction of the configured 50 MiB, smaller with more brokers", () => {
     const one = memoryPlan(TUNED, SHIPPED_LIMIT);
     const three = memoryPlan({ ...TUNED, brokers: 3 }, SHIPPED_LIMIT);
-    assert.ok(one.fetch.maxBytes < 13 * MIB, describeMemoryPlan(one));
+    assert.ok(one.fetch.maxBytes < 12 * MIB, describeMemoryPlan(one));
     assert.ok(three.fetch.maxBytes < one.fetch.maxBytes / 2.5);
     assert.equal(one.fetchLoweredForHeap, true);
     const warning = fetchLoweredWarning(one, TUNED) ?? "";
-    assert.match(warning, /fetches lowered to 12 MiB per broker \(KAFKA_MAX_BYTES=52428800\)/);
+    assert.match(warning, /fetches lowered to 11 MiB per broker \(KAFKA_MAX_BYTES=52428800\)/);
     assert.match(warning, new RegExp(`--max-old-space-size=${String(oldSpaceFor(TUNED))} allows the configured fetches`));
     assert.doesNotMatch(warning, /\n/);
   });
@@ -88,12 +88,15 @@ describe("memory model", () => {
     assert.equal(memoryPlan(settings, (oldSpaceFor(settings) * MIB) + YOUNG_GENERATION_BYTES).fits, true);
   });
 
-  test("the model is a tight upper bound (within 15 %) on the peak heaps measured with full fetches (--trace-gc, test/faults/memory-backlog.test.ts)", () => {
+  test("the model bounds the live heaps measured with full fetches and is within 15 % of the peaks (--trace-gc, test/faults/memory-backlog.test.ts)", () => {
     const planned = (fetch: number): number => (BASE_HEAP_BYTES + 10_000 * HEAP_BYTES_PER_QUEUED_RECORD + fetch * HEAP_PER_FETCHED_BYTE) / MIB;
-    // [fetch per broker, peak heap used in MiB]: 12 partitions of a backlog, 10,000 queued records.
-    for (const [fetch, peak] of [[2.8 * MIB, 54.4], [13 * MIB, 90.4], [27 * MIB, 126.1]] as const) {
-      const ratio = planned(fetch) / peak;
-      assert.ok(ratio >= 1 && ratio <= 1.15, `${(fetch / MIB).toFixed(1)} MiB fetches: planned ${planned(fetch).toFixed(1)} MiB vs peak ${String(peak)} MiB`);
+    // [fetch per broker, peak heap used, most left by a full collection] in MiB: 12 partitions of a backlog, 10,000 queued records.
+    const measured = [[2.8, 54.4, 42.4], [10.9, 88.0, 75.8], [11.5, 87.6, 74.8], [13, 90.4, 79.5], [27, 126.1, 123.4]] as const;
+    for (const [fetch, peak, live] of measured) {
+      const plan = planned(fetch * MIB);
+      const what = `${String(fetch)} MiB fetches: planned ${plan.toFixed(1)} MiB vs peak ${String(peak)}, live ${String(live)}`;
+      assert.ok(plan >= live, what);
+      assert.ok(Math.abs(plan / peak - 1) <= 0.15, what);
     }
   });
 
