@@ -316,7 +316,7 @@ export function reportMarkdown(report: BenchReport): string {
     row("Worker CPU s, whole process life", variants, (v) => v.worker.cpuSecondsTotal.toFixed(1)),
     row("Worker peak RSS (VmHWM)", variants, (v) => `${fmt(v.worker.peakRssBytes / MIB)} MiB`),
     row("Worker run: V8 heap used / reserved, max of samples", variants, (v) => heapFigures(v)),
-    row("**Memory model**: planned heap vs measured peak heap (--trace-gc; the model is an upper bound, tight within 15 %)", variants, (v) =>
+    row("**Memory model**: planned heap vs measured peak heap (--trace-gc; an upper bound: ratio at or above 1, tight up to 1.15)", variants, (v) =>
       memoryModelCheck(d, report.workerNodeFlags ?? WORKER_NODE_FLAGS, v.worker.gc)),
     row("Worker memory at start (partitions assigned, idle)", variants, (v) => memoryFigures(v.worker.memoryAtStart)),
     row("Worker memory after the backlog (committed, 5 s idle)", variants, (v) => memoryFigures(v.worker.memoryAfter)),
