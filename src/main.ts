@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --max-old-space-size=64
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --max-old-space-size=96
 /**
  * CLI entry: `kafka-es-transfer start` runs the worker, `check-config` prints the
  * effective configuration (secrets redacted). Exit codes: 0 clean stop, 1 runtime
@@ -7,12 +7,18 @@
  * Memory bounds, passed by every launcher (this shebang, `npm start`, the image's
  * NODE_OPTIONS and ENV, the test harness; test/unit/docker/launch-flags.test.ts checks
  * they agree), chosen by measurement (issue 12, /work/notes/issue-12-mem.md):
- * - --max-old-space-size=64 (MiB): dead Buffers (fetch responses, bulk bodies) are
- *   counted outside the heap and freed only by a full collection, which a small old
- *   space triggers sooner: -60 MiB of peak RSS on a backlog. The live heap of the
- *   default queue stays near 40 MiB, 429 storms included. Start derives the fetch size
- *   per broker from the heap left and refuses (exit 2) a queue that cannot fit
- *   (shared/memory-model.ts).
+ * - --max-old-space-size=96 (MiB): what the memory model (shared/memory-model.ts,
+ *   oldSpaceFor) derives for the default configuration, whatever the brokers (the queue's
+ *   byte budget caps the fetches of all brokers together). Fixed here rather than
+ *   computed at start: node cannot resize its heap once running, and a launcher that
+ *   re-executed itself with a computed flag would sit between the container runtime
+ *   and the worker (signals, exit codes, PID 1). Start plans its heap against the limit
+ *   it got: a configuration that needs more has its fetches lowered (and says so, naming
+ *   the --max-old-space-size that holds them) or, when even the queue does not fit, is
+ *   refused (exit 2) with the value to set. Dead Buffers (fetch responses, bulk bodies)
+ *   are counted outside the heap and freed only by a full collection; a small old space
+ *   triggers it sooner (issue 12: 64 MiB kept peak RSS 60 MiB lower than no limit), and
+ *   96 keeps the bench's peak RSS under 200 MiB (issue 17, /work/notes/heap-ab.md).
  * - --max-semi-space-size=4 (MiB): a small young generation, less collector headroom.
  * - MALLOC_MMAP_THRESHOLD_=131072: glibc serves every allocation of 128 KiB or more
  *   (bulk bodies, fetch responses) with its own mapping, returned to the system when

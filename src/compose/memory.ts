@@ -52,6 +52,6 @@ export function startMemoryPlan(config: Config, brokers: number | undefined, log
   const lowered = fetchLoweredWarning(plan, settings);
   // A warning when the operator chose the fetch size; the default's lowering is the plan.
   if (lowered !== undefined) logger[fetchSizeChosen(config) ? "warn" : "info"](lowered);
-  logger.info({ brokers: plan.brokers, brokersCounted: brokers !== undefined, fetchMaxBytes: plan.fetch.maxBytes, heapLimitBytes: plan.limitBytes }, `memory model: ${describeMemoryPlan(plan)}`);
+  logger.info({ brokers: plan.brokers, brokersCounted: brokers !== undefined, fetchMaxBytes: plan.fetch.maxBytes, heapLimitBytes: plan.limitBytes, heapPlannedBytes: plan.heap.total }, `memory model: ${describeMemoryPlan(plan)}`);
   return plan;
 }

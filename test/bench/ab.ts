@@ -3,12 +3,15 @@
  * alternating within one session (A B, B A, A B...), so that the load of a shared
  * machine weighs on each build alike. Used to bisect a slowdown and to show a change
  * before and after: per build, the median rate, CPU seconds per 100,000 records and
- * peak RSS over the rounds.
+ * peak RSS over the rounds, and the collector's figures from --trace-gc (peak heap used,
+ * main-thread pause time).
  *
  * Environment (besides KAFKA_BROKERS, ES_NODE):
  *   BENCH_AB          label=entry[;NAME=value...],label=entry...  (entry: a worker script, e.g.
  *                     /work/wt/old/dist/main.js; "current" is this checkout's KES_WORKER_ENTRY;
- *                     NAME=value: settings for that build only, e.g. current;BULK_ADAPTIVE_CONCURRENCY=false)
+ *                     NAME=value: settings for that build only, e.g. current;BULK_ADAPTIVE_CONCURRENCY=false;
+ *                     NODE_FLAGS=...: node's flags for that build instead of the shipped ones, e.g.
+ *                     old96=current;NODE_FLAGS=--max-semi-space-size=4 --max-old-space-size=96)
  *   BENCH_AB_ROUNDS   rounds (3); each round runs every build once, the order rotated
  *   BENCH_RECORDS     backlog (200000); BENCH_VARIANTS (json): one backlog per variant
  *   BENCH_PROFILE=1   every run under --cpu-prof (the summary is printed)
@@ -33,6 +36,8 @@ interface Build {
   readonly entry: string;
   /** Settings for this build only, on top of BENCH_WORKER_ENV. */
   readonly env: Readonly<Record<string, string>>;
+  /** Node's flags for this build (NODE_FLAGS=...); undefined = the shipped ones (WORKER_NODE_FLAGS). */
+  readonly nodeFlags?: readonly string[] | undefined;
 }
 
 interface AbRun {
@@ -43,6 +48,11 @@ interface AbRun {
   readonly cpuSecondsPer100k: number;
   readonly cpuSecondsTotal: number;
   readonly peakRssMiB: number;
+  /** Largest heap used when a collection began, and main-thread pause seconds per 100,000 records (--trace-gc). */
+  readonly peakHeapMiB: number | undefined;
+  /** The heap the worker's memory model planned at start (its log line). */
+  readonly plannedHeapMiB?: number | undefined;
+  readonly gcPauseSecondsPer100k: number | undefined;
   readonly load1: number;
 }
 
@@ -58,7 +68,9 @@ export function parseBuilds(raw: string | undefined): Build[] {
       if (at <= 0) throw new Error(`BENCH_AB: "${setting}" is not NAME=value`);
       env[setting.slice(0, at)] = setting.slice(at + 1);
     }
-    return { label: part.slice(0, eq).trim(), entry: entry === "current" ? WORKER_ENTRY : entry, env };
+    const { NODE_FLAGS: flags, ...rest } = env;
+    const nodeFlags = flags?.split(" ").filter((f) => f !== "");
+    return { label: part.slice(0, eq).trim(), entry: entry === "current" ? WORKER_ENTRY : entry, env: rest, nodeFlags };
   });
   if (builds.length < 2) throw new Error("BENCH_AB needs at least two builds: label=entry,label=entry");
   return builds;
@@ -78,13 +90,25 @@ export function median(values: readonly number[]): number {
 }
 
 export function abMarkdown(runs: readonly AbRun[], builds: readonly Build[], heading: string): string {
-  const lines = [`# ${heading}`, "", "| variant | build | runs | median rec/s | median CPU s/100k | median total CPU s | median peak RSS MiB | each run: rec/s, CPU s/100k (load) |", "|---|---|--:|--:|--:|--:|--:|---|"];
+  const lines = [
+    `# ${heading}`, "",
+    "| variant | build | runs | median rec/s | median CPU s/100k | median GC pause s/100k | median total CPU s | median peak RSS MiB | median peak heap MiB (model's plan) | each run: rec/s, CPU s/100k (load) |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|---|",
+  ];
+  const medianOf = (values: readonly (number | undefined)[], digits: number): string => {
+    const known = values.filter((v): v is number => v !== undefined);
+    return known.length === 0 ? "n/a" : median(known).toFixed(digits);
+  };
   const variants = [...new Set(runs.map((r) => r.variant))];
   for (const variant of variants) {
     for (const build of builds) {
       const mine = runs.filter((r) => r.variant === variant && r.build === build.label);
       const each = mine.map((r) => `${fmt(r.recordsPerSecond)}, ${r.cpuSecondsPer100k.toFixed(2)} (${r.load1.toFixed(1)})`).join("; ");
-      lines.push(`| ${variant} | ${build.label} | ${String(mine.length)} | ${fmt(median(mine.map((r) => r.recordsPerSecond)))} | ${median(mine.map((r) => r.cpuSecondsPer100k)).toFixed(2)} | ${median(mine.map((r) => r.cpuSecondsTotal)).toFixed(1)} | ${median(mine.map((r) => r.peakRssMiB)).toFixed(0)} | ${each} |`);
+      lines.push(
+        `| ${variant} | ${build.label} | ${String(mine.length)} | ${fmt(median(mine.map((r) => r.recordsPerSecond)))} | ${median(mine.map((r) => r.cpuSecondsPer100k)).toFixed(2)} | ` +
+          `${medianOf(mine.map((r) => r.gcPauseSecondsPer100k), 2)} | ${median(mine.map((r) => r.cpuSecondsTotal)).toFixed(1)} | ${median(mine.map((r) => r.peakRssMiB)).toFixed(0)} | ` +
+          `${medianOf(mine.map((r) => r.peakHeapMiB), 1)} (${medianOf(mine.map((r) => r.plannedHeapMiB), 0)}) | ${each} |`,
+      );
     }
   }
   return `${lines.join("\n")}\n`;
@@ -99,7 +123,7 @@ async function oneRun(es: Client, build: Build, variant: Variant, topic: string,
   const result = await runWorkerBacklog({
     es, topic, groupId, count, label: `[ab ${build.label} ${variant} #${String(round + 1)}]`,
     logFile: path.join(outputDir, `worker-${build.label}-${variant}-${String(round)}.log`), profileDir,
-    pids: {}, extraEnv: { ...settings.workerEnv, ...build.env }, entry: build.entry,
+    pids: {}, extraEnv: { ...settings.workerEnv, ...build.env }, entry: build.entry, nodeFlags: build.nodeFlags,
   });
   await deleteIndex(es, topic);
   if (result.profile !== undefined) {
@@ -113,8 +137,11 @@ async function oneRun(es: Client, build: Build, variant: Variant, topic: string,
     cpuSecondsPer100k: result.cpuSecondsPer100k,
     cpuSecondsTotal: result.cpuSecondsTotal,
     peakRssMiB: result.peakRssBytes / 2 ** 20,
+    peakHeapMiB: result.gc?.peakHeapMiB,
+    plannedHeapMiB: result.plannedHeapMiB,
+    gcPauseSecondsPer100k: result.gc === undefined ? undefined : (result.gc.pauseSeconds / count) * 100_000,
   };
-  progress.log(`[ab ${build.label} ${variant} #${String(round + 1)}] ${fmt(run.recordsPerSecond)} rec/s, CPU ${run.cpuSecondsPer100k.toFixed(2)} s/100k, total CPU ${run.cpuSecondsTotal.toFixed(1)} s, peak RSS ${run.peakRssMiB.toFixed(0)} MiB, load ${load1.toFixed(1)}`);
+  progress.log(`[ab ${build.label} ${variant} #${String(round + 1)}] ${fmt(run.recordsPerSecond)} rec/s, CPU ${run.cpuSecondsPer100k.toFixed(2)} s/100k, total CPU ${run.cpuSecondsTotal.toFixed(1)} s, peak RSS ${run.peakRssMiB.toFixed(0)} MiB, peak heap ${run.peakHeapMiB?.toFixed(1) ?? "n/a"} MiB (planned ${run.plannedHeapMiB?.toFixed(0) ?? "n/a"}), load ${load1.toFixed(1)}`);
   return run;
 }
 
@@ -146,7 +173,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    const heading = `bench-ab: ${fmt(settings.records)} records, ${String(rounds)} rounds, worker env ${JSON.stringify(settings.workerEnv)}, builds ${builds.map((b) => `${b.label}=${b.entry} ${JSON.stringify(b.env)}`).join(", ")}`;
+    const heading = `bench-ab: ${fmt(settings.records)} records, ${String(rounds)} rounds, worker env ${JSON.stringify(settings.workerEnv)}, builds ${builds.map((b) => `${b.label}=${b.entry} ${JSON.stringify(b.env)} ${b.nodeFlags?.join(" ") ?? "shipped flags"}`).join(", ")}`;
     const markdown = abMarkdown(runs, builds, heading);
     writeFileSync(path.join(outputDir, "ab.md"), markdown);
     writeFileSync(path.join(outputDir, "ab.json"), `${JSON.stringify({ heading, runs }, null, 2)}\n`);

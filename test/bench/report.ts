@@ -19,7 +19,8 @@ import { fmt } from "./progress.ts";
 import type { DecodeCost } from "./decode-cost.ts";
 import type { BenchSettings, Variant } from "./settings.ts";
 import { getHeapStatistics } from "node:v8";
-import { describeMemoryPlan, heapLimitFromFlags, memoryPlan, mib } from "../../src/shared/memory-model.ts";
+import { describeMemoryPlan, heapLimitFromFlags, memoryPlan, mib, type MemoryPlan } from "../../src/shared/memory-model.ts";
+import { modelAgainstPeak, type GcTrace } from "../support/gc-trace.ts";
 import type { MemoryFigures, WorkerRunResult } from "./worker-run.ts";
 import { esBusy, waitingLegend, waitingSummary, type EsBusy } from "./es-busy.ts";
 
@@ -205,16 +206,32 @@ function memoryFigures(m: MemoryFigures | undefined): string {
  */
 export function memoryBounds(d: BenchReport["workerDefaults"], nodeFlags: readonly string[], brokers = 1, defaultHeapLimit = getHeapStatistics().heap_size_limit): string {
   const heapFlags = nodeFlags.filter((f) => /space-size|heap/.test(f));
-  const plan = memoryPlan({
-    queueMaxRecords: d.queue.maxRecords, queueMaxBytes: d.queue.maxBytes, kafkaMaxBytes: d.kafka.maxBytes, kafkaMaxBytesPerPartition: d.kafka.maxBytesPerPartition,
-    bulkMaxBytes: d.bulk.maxBytes, bulkWorkers: d.bulk.workers, brokers,
-  }, heapLimitFromFlags(heapFlags) ?? defaultHeapLimit);
+  const plan = benchMemoryPlan(d, nodeFlags, brokers, defaultHeapLimit);
   return [
     `V8 heap: ${heapFlags.length === 0 ? "no limit flag (V8's default)" : heapFlags.join(" ")}`,
     `queue: at most ${fmt(d.queue.maxRecords)} records / ${fmt(d.queue.maxBytes / MIB)} MiB of record bytes (intake pauses there), plus one fetch per broker of at most ${mib(plan.fetch.maxBytes)} MiB`,
     `bulk: at most ${String(d.bulk.workers)} requests in flight, each at most ${fmt(d.bulk.maxDocuments)} documents / ${fmt(d.bulk.maxBytes / MIB)} MiB`,
     `model: ${describeMemoryPlan(plan)}`,
   ].join("; ");
+}
+
+/** The model's plan for the bench's worker: its settings, its heap flags, the brokers. */
+function benchMemoryPlan(d: BenchReport["workerDefaults"], nodeFlags: readonly string[], brokers: number, defaultHeapLimit: number): MemoryPlan {
+  const heapFlags = nodeFlags.filter((f) => /space-size|heap/.test(f));
+  return memoryPlan({
+    queueMaxRecords: d.queue.maxRecords, queueMaxBytes: d.queue.maxBytes, kafkaMaxBytes: d.kafka.maxBytes, kafkaMaxBytesPerPartition: d.kafka.maxBytesPerPartition,
+    bulkMaxBytes: d.bulk.maxBytes, bulkWorkers: d.bulk.workers, brokers,
+  }, heapLimitFromFlags(heapFlags) ?? defaultHeapLimit);
+}
+
+/**
+ * The model checked against the run (issue 17): the heap it plans for the bench's
+ * settings beside the peak heap used the worker's --trace-gc lines show. The model is
+ * an upper bound (ratio at or above 1); within 15 % (ratio up to 1.15) it is a tight one.
+ */
+export function memoryModelCheck(d: BenchReport["workerDefaults"], nodeFlags: readonly string[], gc: GcTrace | undefined, brokers = 1, defaultHeapLimit = getHeapStatistics().heap_size_limit): string {
+  const plan = benchMemoryPlan(d, nodeFlags, brokers, defaultHeapLimit);
+  return modelAgainstPeak(plan.heap.total / MIB, gc).replace(/^memory model: /, "");
 }
 
 function row(label: string, variants: readonly VariantResult[], cell: (v: VariantResult, index: number) => string): string {
@@ -299,6 +316,8 @@ export function reportMarkdown(report: BenchReport): string {
     row("Worker CPU s, whole process life", variants, (v) => v.worker.cpuSecondsTotal.toFixed(1)),
     row("Worker peak RSS (VmHWM)", variants, (v) => `${fmt(v.worker.peakRssBytes / MIB)} MiB`),
     row("Worker run: V8 heap used / reserved, max of samples", variants, (v) => heapFigures(v)),
+    row("**Memory model**: planned heap vs measured peak heap (--trace-gc; an upper bound: ratio at or above 1, tight up to 1.15)", variants, (v) =>
+      memoryModelCheck(d, report.workerNodeFlags ?? WORKER_NODE_FLAGS, v.worker.gc)),
     row("Worker memory at start (partitions assigned, idle)", variants, (v) => memoryFigures(v.worker.memoryAtStart)),
     row("Worker memory after the backlog (committed, 5 s idle)", variants, (v) => memoryFigures(v.worker.memoryAfter)),
     row("Worker run: cores used", variants, (v) => cores(v.worker.cpu, machine.cores)),

@@ -9,7 +9,8 @@ import path from "node:path";
 import type { Client } from "@elastic/elasticsearch";
 import { sleep } from "../support/env.ts";
 import { withAdmin } from "../support/kafka.ts";
-import { metricValues, WorkerProcess } from "../support/worker.ts";
+import { metricValues, WORKER_NODE_FLAGS, WorkerProcess } from "../support/worker.ts";
+import { parseGcTrace, plannedHeapOf, type GcTrace } from "../support/gc-trace.ts";
 import { CpuMeter, cpuSeconds, memoryUse, type CpuShares } from "./proc.ts";
 import { fmt, progress } from "./progress.ts";
 import { commitLag, createIndex, indexCount } from "./servers.ts";
@@ -73,9 +74,9 @@ export class MeasuredWorker {
   readonly #pids: Record<string, number>;
   #esCpu: { at: number; seconds: number } | undefined;
 
-  /** `pids`: other processes whose CPU use is reported alongside the worker's; `entry`: another build to run (A/B). */
-  constructor(env: Record<string, string>, pids: Record<string, number> = {}, entry?: string) {
-    this.worker = new WorkerProcess(env, ["start"], "worker", entry);
+  /** `pids`: other processes whose CPU use is reported alongside the worker's; `entry`, `nodeFlags`: another build or heap setting (A/B). */
+  constructor(env: Record<string, string>, pids: Record<string, number> = {}, entry?: string, nodeFlags?: readonly string[]) {
+    this.worker = new WorkerProcess(env, ["start"], "worker", entry, nodeFlags);
     this.#pids = pids;
   }
 
@@ -206,6 +207,10 @@ export interface WorkerRunResult {
    */
   readonly cpuSecondsPer100kPerRecordPart: number | undefined;
   readonly peakRssBytes: number;
+  /** The collector's figures from --trace-gc (peak heap used, live heap, pauses); undefined without trace lines. */
+  readonly gc?: GcTrace | undefined;
+  /** The heap the worker's start-up plan counted (its `memory model:` line), MiB. */
+  readonly plannedHeapMiB?: number | undefined;
   /** Memory when the partitions were assigned, before the backlog weighed on it. */
   readonly memoryAtStart?: MemoryFigures;
   /** Memory once the backlog was indexed and committed, after IDLE_AFTER_MS without work. */
@@ -237,6 +242,8 @@ export interface WorkerRunOptions {
   readonly idleSeconds?: number;
   /** The worker script to run instead of KES_WORKER_ENTRY (the A/B bench). */
   readonly entry?: string;
+  /** Node's flags instead of WORKER_NODE_FLAGS (the A/B bench's heap settings); --trace-gc is added either way. */
+  readonly nodeFlags?: readonly string[];
 }
 
 export function workerEnv(topic: string, groupId: string, extra: Readonly<Record<string, string>>, profileDir?: string): Record<string, string> {
@@ -254,7 +261,10 @@ export async function runWorkerBacklog(options: WorkerRunOptions): Promise<Worke
   // The worker's index name is the topic (template "{topic}"): created first, with the ceiling's settings.
   await createIndex(es, topic);
   if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });
-  const measured = new MeasuredWorker(workerEnv(topic, options.groupId, options.extraEnv, options.profileDir), options.pids, options.entry);
+  // --trace-gc: a line per collection (on stdout, kept with the non-JSON lines) gives the
+  // peak heap used, which the one-second scrape misses; a few hundred lines per run.
+  const nodeFlags = [...(options.nodeFlags ?? WORKER_NODE_FLAGS), "--trace-gc"];
+  const measured = new MeasuredWorker(workerEnv(topic, options.groupId, options.extraEnv, options.profileDir), options.pids, options.entry, nodeFlags);
   const stallMs = options.stallMs ?? 120_000;
   let exitCode: number | null = null;
   try {
@@ -289,6 +299,7 @@ export async function runWorkerBacklog(options: WorkerRunOptions): Promise<Worke
     const idleCores = await measureIdle(measured, options.idleSeconds ?? IDLE_SECONDS);
     const cpuBeforeStop = cpuSeconds(measured.pid);
     exitCode = await measured.stop(options.logFile);
+    const gc = parseGcTrace(measured.worker.stderr);
     const documentsInIndex = await indexCount(es, topic);
     return {
       records: count,
@@ -302,6 +313,8 @@ export async function runWorkerBacklog(options: WorkerRunOptions): Promise<Worke
       idleCores,
       cpuSecondsPer100kPerRecordPart: idleCores === undefined ? undefined : (Math.max(0, finished.cpu - idleCores * finished.seconds) / count) * 100_000,
       peakRssBytes,
+      gc,
+      plannedHeapMiB: plannedHeapOf(measured.worker.logs),
       memoryAtStart,
       memoryAfter,
       cpu: finished.shares,

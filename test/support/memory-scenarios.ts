@@ -16,7 +16,8 @@ import { ES_NODE, waitFor } from "./env.ts";
 import { faultProxyPort, startEsFaultProxy } from "./es-fault-proxy.ts";
 import { endOffsets, produce } from "./kafka.ts";
 import { describePeak, memoryModelLine } from "./peak-memory.ts";
-import { WorkerProcess, withWorkers } from "./worker.ts";
+import { modelAgainstPeak, parseGcTrace, plannedHeapOf, TRACED_NODE_FLAGS } from "./gc-trace.ts";
+import { WORKER_ENTRY, WorkerProcess, withWorkers } from "./worker.ts";
 
 const MIB = 2 ** 20;
 
@@ -55,7 +56,7 @@ export async function runBacklogDrain(t: TestContext, s: MemoryScenario & { tota
       KAFKA_MAX_BYTES: String(50 * MIB),
       KAFKA_MAX_BYTES_PER_PARTITION: String(10 * MIB),
       QUEUE_MAX_BYTES: String(200 * MIB),
-    });
+    }, ["start"], "worker", WORKER_ENTRY, TRACED_NODE_FLAGS);
     worker = w;
     const peak = await drainedOrFail(w, s.groupId, s.topic, s.drainMs);
     const drainedMs = Date.now() - started - producedMs;
@@ -65,6 +66,8 @@ export async function runBacklogDrain(t: TestContext, s: MemoryScenario & { tota
     t.diagnostic(`records ${String(s.total)} of ${String(s.recordBytes)} bytes on ${String(s.partitions)} partitions, faults: none (throughput-tuned fetch sizes); ` +
       `produced in ${String(producedMs)} ms, drained in ${String(drainedMs)} ms; worker ${describePeak(peak)}`);
     assert.equal((await w.stop()).code, 0);
+    // the plan beside the heap the collector saw (issue 17: the model is a tight upper bound)
+    t.diagnostic(modelAgainstPeak(plannedHeapOf(w.logs), parseGcTrace(w.stderr)));
   });
 }
 
@@ -87,7 +90,7 @@ export async function runBinaryStorm(t: TestContext, s: MemoryScenario): Promise
     // 200 records of 16 KiB a request, spread over the partitions: under the broker's 1 MiB batch limit
     await produce(s.topic, STORM_RECORDS, (i) => ({ value: binaryValue(i, VALUE_BYTES) }), s.partitions, 200);
     proxy.schedule([{ durationMs: STORM_MS, requestStatus: 429 }]);
-    const w = new WorkerProcess({ KAFKA_TOPICS: s.topic, KAFKA_GROUP_ID: s.groupId, ES_NODE: proxy.url, BULK_MAX_BYTES: String(15 * MIB) });
+    const w = new WorkerProcess({ KAFKA_TOPICS: s.topic, KAFKA_GROUP_ID: s.groupId, ES_NODE: proxy.url, BULK_MAX_BYTES: String(15 * MIB) }, ["start"], "worker", WORKER_ENTRY, TRACED_NODE_FLAGS);
     worker = w;
     const peak = await drainedOrFail(w, s.groupId, s.topic, 300_000);
     assert.ok(proxy.stats.injectedRequests["429"] > 0, "the storm refused bulk requests");
@@ -99,5 +102,7 @@ export async function runBinaryStorm(t: TestContext, s: MemoryScenario): Promise
     t.diagnostic(`records ${String(STORM_RECORDS)} binary of ${String(VALUE_BYTES)} bytes on ${String(s.partitions)} partitions, faults: ${String(proxy.stats.injectedRequests["429"])} bulk requests answered 429 over ${String(STORM_MS)} ms; ` +
       `duration ${String(Date.now() - started)} ms; worker ${describePeak(peak)}`);
     assert.equal((await w.stop()).code, 0);
+    // the plan beside the heap the collector saw (issue 17: the model is a tight upper bound)
+    t.diagnostic(modelAgainstPeak(plannedHeapOf(w.logs), parseGcTrace(w.stderr)));
   });
 }

@@ -11,7 +11,7 @@ import { BROKERS, ES_NODE, ROOT, waitFor } from "./env.ts";
  * The V8 flags the service ships with (see the shebang of src/main.ts and
  * docker/Dockerfile); KES_WORKER_NODE_FLAGS replaces them for experiments.
  */
-export const SHIPPED_NODE_FLAGS = "--max-semi-space-size=4 --max-old-space-size=64";
+export const SHIPPED_NODE_FLAGS = "--max-semi-space-size=4 --max-old-space-size=96";
 export const WORKER_NODE_FLAGS = (process.env.KES_WORKER_NODE_FLAGS ?? SHIPPED_NODE_FLAGS).split(" ").filter((f) => f !== "");
 
 /** The allocator settings the service ships with (same places); a worker's own env overrides them. */
@@ -48,10 +48,13 @@ export class WorkerProcess {
   readonly name: string;
   metricsPort: number | undefined;
 
-  /** `entry`: the script to run, relative to the repository or absolute (the A/B bench runs other checkouts' builds). */
-  constructor(env: Record<string, string>, args: string[] = ["start"], name = "worker", entry = WORKER_ENTRY) {
+  /**
+   * `entry`: the script to run, relative to the repository or absolute (the A/B bench runs other checkouts' builds);
+   * `nodeFlags`: node's flags instead of WORKER_NODE_FLAGS (the A/B bench compares heap settings).
+   */
+  constructor(env: Record<string, string>, args: string[] = ["start"], name = "worker", entry = WORKER_ENTRY, nodeFlags: readonly string[] = WORKER_NODE_FLAGS) {
     this.name = name;
-    this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.resolve(ROOT, entry), ...args], {
+    this.child = spawn(process.execPath, [...nodeFlags, path.resolve(ROOT, entry), ...args], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "",

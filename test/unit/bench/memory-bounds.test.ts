@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { memoryBounds, type BenchReport } from "../../bench/report.ts";
+import { memoryBounds, memoryModelCheck, type BenchReport } from "../../bench/report.ts";
 
 const MIB = 2 ** 20;
 
@@ -18,8 +18,8 @@ describe("memoryBounds", () => {
     assert.match(text, /V8 heap: --max-semi-space-size=4 --max-old-space-size=64;/);
     assert.doesNotMatch(text, /trace-gc/);
     assert.match(text, /10,000 records \/ 32 MiB/);
-    // A quarter of the queue budget would be 8 MiB; the heap left beside 10,000 queued records sets 2.8 MiB.
-    assert.match(text, /one fetch per broker of at most 2\.8 MiB/);
+    // A quarter of the queue budget would be 8 MiB; the 64 MiB old space left beside 10,000 queued records sets 1.9 MiB.
+    assert.match(text, /one fetch per broker of at most 1\.9 MiB/);
     assert.match(text, /model: heap: \d+ of 76 MiB planned/);
     assert.match(text, /4 requests in flight, each at most 2,000 documents \/ 5 MiB/);
   });
@@ -28,5 +28,13 @@ describe("memoryBounds", () => {
     assert.match(memoryBounds(defaults(32 * MIB, 1 * MIB), []), /no limit flag/);
     assert.match(memoryBounds(defaults(32 * MIB, 1 * MIB), [], 1, 4096 * MIB), /one fetch per broker of at most 1 MiB/);
     assert.match(memoryBounds(defaults(32 * MIB, 50 * MIB), [], 1, 4096 * MIB), /one fetch per broker of at most 8 MiB/, "the queue budget caps the fetch when the heap is large");
+  });
+
+  test("the model's planned heap beside the peak heap the worker's --trace-gc showed, as a ratio", () => {
+    const flags = ["--max-semi-space-size=4", "--max-old-space-size=96"];
+    const gc = { collections: 10, peakHeapMiB: 50, liveAfterFullGcMiB: 34, pauseSeconds: 1 };
+    // 32 MiB base + 10,000 x 2 KiB + 8 MiB x 3.2 = 77.1 MiB.
+    assert.equal(memoryModelCheck(defaults(32 * MIB, 10 * MIB), flags, gc), "planned heap 77.1 MiB vs measured peak heap 50.0 MiB (ratio 1.54), live after a full collection at most 34.0 MiB");
+    assert.match(memoryModelCheck(defaults(32 * MIB, 10 * MIB), flags, undefined), /n\/a/);
   });
 });

@@ -8,6 +8,9 @@ import path from "node:path";
 import { describe, test } from "node:test";
 import { ROOT } from "../../support/env.ts";
 import { SHIPPED_MALLOC_ENV, SHIPPED_NODE_FLAGS } from "../../support/worker.ts";
+import { loadConfig } from "../../../src/config/load.ts";
+import { ASSUMED_BROKERS, memorySettings } from "../../../src/compose/memory.ts";
+import { heapLimitFromFlags, memoryPlan, oldSpaceFor } from "../../../src/shared/memory-model.ts";
 
 const read = (file: string): string => readFileSync(path.join(ROOT, file), "utf8");
 
@@ -29,6 +32,18 @@ describe("launch settings", () => {
   test("the harness ships a bounded old space and young generation", () => {
     assert.ok(expectedFlags.some((f) => /^--max-old-space-size=\d+$/.test(f)));
     assert.ok(expectedFlags.some((f) => /^--max-semi-space-size=\d+$/.test(f)));
+  });
+
+  test("the shipped old space is what the memory model derives for the default configuration, whatever the brokers", () => {
+    const config = loadConfig({ argv: [], env: { KAFKA_TOPICS: "t" } });
+    const shipped = Number(/^--max-old-space-size=(\d+)$/.exec(expectedFlags.find((f) => f.startsWith("--max-old-space-size=")) ?? "")?.[1]);
+    for (const brokers of [1, ASSUMED_BROKERS, 6, 12]) {
+      const settings = memorySettings(config, brokers);
+      assert.equal(oldSpaceFor(settings), shipped, `${String(brokers)} broker(s)`);
+      const plan = memoryPlan(settings, heapLimitFromFlags(expectedFlags) ?? 0);
+      assert.equal(plan.fits, true);
+      assert.equal(plan.fetchLoweredForHeap, false, "the default configuration's fetches are not lowered");
+    }
   });
 
   test("the CLI's shebang passes the same V8 flags and allocator settings", () => {
