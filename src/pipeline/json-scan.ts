@@ -126,6 +126,12 @@ function isSimpleEscape(c: number): boolean {
   return c === QUOTE || c === BACKSLASH || c === SLASH || c === LOWER_B || c === LOWER_F || c === LOWER_N || c === LOWER_R || c === LOWER_T;
 }
 
+/** 1 for the bytes that end a run of plain string content: quote, backslash, control characters. */
+const STRING_STOPS = new Uint8Array(256);
+for (let c = 0; c < SPACE; c++) STRING_STOPS[c] = 1;
+STRING_STOPS[QUOTE] = 1;
+STRING_STOPS[BACKSLASH] = 1;
+
 /** Set by `skipString`: whether the string just scanned had a backslash escape. */
 let stringEscaped = false;
 
@@ -137,24 +143,24 @@ function skipString(b: Uint8Array, at: number, end: number): number {
   let i = at;
   stringEscaped = false;
   while (i < end) {
+    // Most of a document's bytes are plain string content: one table look-up each.
+    while (i < end && STRING_STOPS[b[i] ?? 0] === 0) i++;
+    if (i >= end) return -1;
     const c = b[i] ?? 0;
     if (c === QUOTE) return i;
     if (c < SPACE) return -1; // raw control characters must be escaped
-    if (c === BACKSLASH) {
-      stringEscaped = true;
-      const e = b[i + 1] ?? 0;
-      if (i + 1 >= end) return -1;
-      if (e === LOWER_U) {
-        if (i + 5 >= end) return -1;
-        if (!isHex(b[i + 2] ?? 0) || !isHex(b[i + 3] ?? 0) || !isHex(b[i + 4] ?? 0) || !isHex(b[i + 5] ?? 0)) return -1;
-        i += 6;
-        continue;
-      }
-      if (!isSimpleEscape(e)) return -1;
-      i += 2;
+    // The backslash: an escape.
+    stringEscaped = true;
+    if (i + 1 >= end) return -1;
+    const e = b[i + 1] ?? 0;
+    if (e === LOWER_U) {
+      if (i + 5 >= end) return -1;
+      if (!isHex(b[i + 2] ?? 0) || !isHex(b[i + 3] ?? 0) || !isHex(b[i + 4] ?? 0) || !isHex(b[i + 5] ?? 0)) return -1;
+      i += 6;
       continue;
     }
-    i++;
+    if (!isSimpleEscape(e)) return -1;
+    i += 2;
   }
   return -1;
 }

@@ -56,3 +56,23 @@ export interface TopicPartition {
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${String(partition)}`;
 }
+
+/**
+ * `partitionKey` remembered for the last partition asked about, for lookups made once
+ * per record: records come in runs of one partition, so the key string is neither
+ * built nor hashed again for each (a string keeps its hash once computed).
+ */
+export class LastPartitionKey {
+  #topic = "";
+  #partition = -1;
+  #key = "";
+
+  of(topic: string, partition: number): string {
+    if (topic !== this.#topic || partition !== this.#partition) {
+      this.#topic = topic;
+      this.#partition = partition;
+      this.#key = partitionKey(topic, partition);
+    }
+    return this.#key;
+  }
+}

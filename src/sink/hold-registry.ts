@@ -72,7 +72,12 @@ export class HoldRegistry {
 
   /** Held and not being probed: its records must not be sent (they give their budget back). */
   isHeld(topic: string, partition: number): boolean {
-    return this.#holds.get(partitionKey(topic, partition))?.state === "held";
+    return this.isHeldKey(partitionKey(topic, partition));
+  }
+
+  /** `isHeld` by `partitionKey`. */
+  isHeldKey(key: string): boolean {
+    return this.#holds.size > 0 && this.#holds.get(key)?.state === "held";
   }
 
   get(topic: string, partition: number): Hold | undefined {

@@ -4,7 +4,7 @@
  * listens to the changes to pause and resume the partitions at Kafka (the sink does
  * not know the source).
  */
-import { partitionKey, type KafkaRecord, type TopicPartition } from "../pipeline/record.ts";
+import { LastPartitionKey, partitionKey, type KafkaRecord, type TopicPartition } from "../pipeline/record.ts";
 import { HoldRegistry, type Hold, type HoldChange, type HoldOptions } from "./hold-registry.ts";
 import { noopLogger, type SinkLogger } from "./observer.ts";
 
@@ -40,6 +40,8 @@ export class PartitionHolds {
   #closed = false;
   /** The partitions this member owns, once the reader said (undefined: all of them). */
   #owned: Set<string> | undefined;
+  /** Asked once per record (isHeld). */
+  readonly #lastKey = new LastPartitionKey();
 
   constructor(options: HoldOptions, deps: PartitionHoldsDeps = {}) {
     this.#registry = new HoldRegistry(options, deps.random);
@@ -61,8 +63,10 @@ export class PartitionHolds {
    * (revoked: its records leave the slots at once, the new owner reads them again).
    */
   isHeld(topic: string, partition: number): boolean {
-    if (this.#owned !== undefined && !this.#owned.has(partitionKey(topic, partition))) return true;
-    return this.#registry.isHeld(topic, partition);
+    if (this.#owned === undefined && !this.#registry.active) return false;
+    const key = this.#lastKey.of(topic, partition);
+    if (this.#owned !== undefined && !this.#owned.has(key)) return true;
+    return this.#registry.isHeldKey(key);
   }
 
   isExpired(topic: string, partition: number): boolean {

@@ -14,8 +14,9 @@
  *   costs one label lookup, not 500.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { partitionKey } from "../pipeline/record.ts";
+import { LastPartitionKey, partitionKey } from "../pipeline/record.ts";
 import { BoundedLabel } from "./bounded-label.ts";
+import { CountingHistogram } from "./counting-histogram.ts";
 
 export const METRIC_PREFIX = "kafka_es_transfer_";
 
@@ -157,6 +158,8 @@ interface Declare {
   counter<L extends string = never>(suffix: string, help: string, labelNames?: readonly L[]): Counter<L>;
   gauge(suffix: string, help: string): Gauge;
   histogram(suffix: string, help: string, buckets: readonly number[]): Histogram;
+  /** A histogram observed once per record (see CountingHistogram). */
+  countingHistogram(suffix: string, help: string, buckets: readonly number[]): CountingHistogram;
 }
 
 function declarer(registry: Registry, now: () => number): Declare {
@@ -169,6 +172,7 @@ function declarer(registry: Registry, now: () => number): Declare {
       new Counter<L>({ name: name(suffix), help, labelNames, registers }),
     gauge: (suffix, help) => new Gauge({ name: name(suffix), help, registers }),
     histogram: (suffix, help, buckets) => new Histogram({ name: name(suffix), help, buckets: [...buckets], registers }),
+    countingHistogram: (suffix, help, buckets) => new CountingHistogram({ name: name(suffix), help, buckets: [...buckets], registers }),
   };
 }
 
@@ -191,8 +195,9 @@ function partitionMetrics(d: Declare): PartitionMetrics {
     }
   });
   // No labels: observed once per record, so it must stay a bucket scan, not a label hash.
-  const recordLatency = d.histogram("record_latency_seconds", "Seconds from the record's Kafka timestamp to its acknowledgement.", RECORD_LATENCY_BUCKETS);
+  const recordLatency = d.countingHistogram("record_latency_seconds", "Seconds from the record's Kafka timestamp to its acknowledgement.", RECORD_LATENCY_BUCKETS);
 
+  const ackedKey = new LastPartitionKey();
   const stateOf = (topic: string, partition: number): PartitionState => {
     const key = partitionKey(topic, partition);
     let state = partitions.get(key);
@@ -214,11 +219,11 @@ function partitionMetrics(d: Declare): PartitionMetrics {
       pendingRecords.set(state.labels, state.pending);
     },
     recordAcked(topic, partition, timestampMs) {
-      recordLatency.observe(Math.max(0, (d.now() - timestampMs) / 1000));
+      recordLatency.add(Math.max(0, (d.now() - timestampMs) / 1000));
       // Only partitions already known (through lag or pending counts) are tracked: acks of
       // a revoked partition's in-flight records keep arriving after removePartition, and
       // must not bring its series back.
-      const state = partitions.get(partitionKey(topic, partition));
+      const state = partitions.get(ackedKey.of(topic, partition));
       if (state === undefined) return;
       // Acks arrive out of order across workers: keep the newest timestamp seen.
       if (state.lastAckedMs === undefined || timestampMs > state.lastAckedMs) state.lastAckedMs = timestampMs;

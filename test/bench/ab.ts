@@ -16,6 +16,7 @@
  *   BENCH_RECORDS     backlog (200000); BENCH_VARIANTS (json): one backlog per variant
  *   BENCH_PROFILE=1   every run under --cpu-prof (the summary is printed)
  *   BENCH_WORKER_ENV  settings given to every build (A=1;B=2)
+ *   BENCH_PIN=1       Elasticsearch alone on a core, the rest on the others, as `make bench` pins
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -30,6 +31,9 @@ import { fmt, progress } from "./progress.ts";
 import { BENCH_PREFIX, createTopic, deleteGroups, deleteIndex, deleteLeftovers, deleteTopics, settle } from "./servers.ts";
 import { loadSettings, type Variant } from "./settings.ts";
 import { runWorkerBacklog } from "./worker-run.ts";
+import { applyPinning, describePinning, planPinning } from "./pinning.ts";
+import { machineInfo, serverPids } from "./proc.ts";
+import { ROOT } from "../support/env.ts";
 
 interface Build {
   readonly label: string;
@@ -158,6 +162,9 @@ async function main(): Promise<void> {
   const topics: string[] = [];
   const groups: string[] = [];
   const runs: AbRun[] = [];
+  // BENCH_PIN=1: as in `make bench`, Elasticsearch on its own core(s), the rest (the worker) on the others.
+  const pinned = settings.pin ? applyPinning(planPinning(machineInfo().cores, settings.pinEsCores), { ...serverPids(ROOT), bench: process.pid }) : undefined;
+  progress.log(`[ab] ${describePinning(pinned?.plan)}`);
   try {
     await deleteLeftovers(es);
     for (const variant of settings.variants) {
@@ -173,13 +180,14 @@ async function main(): Promise<void> {
         }
       }
     }
-    const heading = `bench-ab: ${fmt(settings.records)} records, ${String(rounds)} rounds, worker env ${JSON.stringify(settings.workerEnv)}, builds ${builds.map((b) => `${b.label}=${b.entry} ${JSON.stringify(b.env)} ${b.nodeFlags?.join(" ") ?? "shipped flags"}`).join(", ")}`;
+    const heading = `bench-ab: ${fmt(settings.records)} records, ${String(rounds)} rounds, ${describePinning(pinned?.plan)}, worker env ${JSON.stringify(settings.workerEnv)}, builds ${builds.map((b) => `${b.label}=${b.entry} ${JSON.stringify(b.env)} ${b.nodeFlags?.join(" ") ?? "shipped flags"}`).join(", ")}`;
     const markdown = abMarkdown(runs, builds, heading);
     writeFileSync(path.join(outputDir, "ab.md"), markdown);
     writeFileSync(path.join(outputDir, "ab.json"), `${JSON.stringify({ heading, runs }, null, 2)}\n`);
     progress.log(`\n${markdown}`);
     progress.log(`[ab] report in ${path.join(outputDir, "ab.md")}`);
   } finally {
+    pinned?.restore();
     await deleteTopics(topics).catch(() => undefined);
     await deleteGroups(groups).catch(() => undefined);
     await es.close();

@@ -4,6 +4,7 @@ import { kafkaSasl, kafkaTls, type KafkaTlsOptions } from "../auth/kafka-securit
 import type { KafkaSaslOptions } from "../auth/sasl-mechanisms.ts";
 import { registerCompressionCodecs } from "./compression.ts";
 import { fixKafkajsOfflinePartitions } from "./kafkajs-metadata.ts";
+import { useOurRecordBatchDecoder } from "./kafkajs-record-batches.ts";
 import { fixKafkajsRequestTimer } from "./kafkajs-request-timer.ts";
 
 export interface KafkaConnectionOptions {
@@ -43,6 +44,7 @@ export function newKafkaClient(config: KafkaConfig): Kafka {
   registerCompressionCodecs();
   fixKafkajsRequestTimer();
   fixKafkajsOfflinePartitions();
+  useOurRecordBatchDecoder();
   return new Kafka(config);
 }
 
@@ -52,6 +54,8 @@ export function newKafkaClient(config: KafkaConfig): Kafka {
  */
 export function createKafka(options: KafkaConnectionOptions, logger: Logger, retries = 8): Kafka {
   const sasl = kafkaSasl(options.sasl);
+  const decoding = useOurRecordBatchDecoder();
+  if (decoding !== "ours") logger.warn({ decoding }, `record batches decoded by ${decoding}: slower, same records`);
   return newKafkaClient({
     clientId: options.clientId,
     brokers: [...options.brokers],
