@@ -4,10 +4,11 @@
  * segment, queue), decoding, batching (action line, size estimate), bulk body, response
  * classification and acks (checkpointer, queue release, latency metric). CPU time is
  * what a shared machine distorts least, so this is how a hot-path change is shown
- * before and after; kafkajs' own decoding of fetch responses and the HTTP client are
- * outside (the Kafka ceiling and `make bench` cover them).
+ * before and after; the network, kafkajs' fetch loop and the HTTP client are outside
+ * (the Kafka ceiling and `make bench` cover them).
  *
- * Then the decode cost per value format (test/bench/format-cost.ts): the same event as
+ * Then fetched record batches decoded by kafkajs' decoder and by ours (fetch-decode-cost.ts),
+ * and the decode cost per value format (test/bench/format-cost.ts): the same event as
  * json, Avro, Protobuf and JSON Schema through the worker's decoder.
  *
  * Environment: BENCH_RECORDS (200000), BENCH_VARIANTS (json,text), BENCH_RECORD_BYTES (1024), BENCH_HOT_ROUNDS (5),
@@ -28,6 +29,7 @@ import { Checkpointer } from "../../src/source/offsets/checkpointer.ts";
 import { toKafkaRecord } from "../../src/source/consumer/record-conversion.ts";
 import { createMetrics } from "../../src/telemetry/metrics.ts";
 import { makeRecord } from "./data.ts";
+import { fetchDecodeCosts, fetchDecodeTable } from "./fetch-decode-cost.ts";
 import { formatCosts, formatCostTable, formatDecoderOptions, formatValue } from "./format-cost.ts";
 import { loadSettings, type Variant } from "./settings.ts";
 
@@ -116,7 +118,7 @@ function pass(msgs: readonly KafkaMessage[], spent: Record<Stage, number>, varia
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const settings = loadSettings({ BENCH_RECORDS: "200000", ...process.env });
   const rounds = Number(process.env.BENCH_HOT_ROUNDS ?? "5");
   const lines = ["| variant | " + STAGES.join(" | ") + " | total µs/record | CPU s per 100k |", "|---|" + STAGES.map(() => "--:|").join("") + "--:|--:|"];
@@ -131,7 +133,9 @@ function main(): void {
   }
   process.stdout.write(`hot path, CPU µs per record (${String(settings.records)} records x ${String(rounds)} rounds, ${String(settings.recordBytes)} B, template ${TEMPLATE}):\n${lines.join("\n")}\n`);
   const formats = formatCosts(20_000, settings.recordBytes, rounds);
+  const fetches = await fetchDecodeCosts(settings.variants, 50_000, settings.recordBytes, rounds);
+  process.stdout.write(`\nfetched record batches decoded, kafkajs' decoder vs ours (CPU µs per record, best of ${String(rounds)}):\n${fetchDecodeTable(fetches)}\n`);
   process.stdout.write(`\ndecode cost per value format (the same event as json, Avro, Protobuf, JSON Schema; CPU µs per record, best of ${String(rounds)}):\n${formatCostTable(formats)}\n`);
 }
 
-main();
+await main();

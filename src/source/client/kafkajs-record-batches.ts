@@ -43,6 +43,20 @@ function loadInternals(root: string): KafkajsInternals {
 
 export type RecordBatchDecoding = "ours" | "kafkajs (a fetch was decoded before the replacement)" | `kafkajs (version ${string} not checked)`;
 
+/**
+ * Makes an error without capturing a stack: a fetch cut at its size limit ends in a
+ * partial batch per partition, and kafkajs' fetch decoder only reads the error's name.
+ */
+function withoutStack<E extends Error>(make: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 let installed: RecordBatchDecoding | undefined;
 
 /** Installs the replacement once; says which decoder reads fetched record batches. */
@@ -62,7 +76,7 @@ function install(): RecordBatchDecoding {
   const deps = {
     codecFor: kafkajs.lookupCodecByAttributes,
     fallback: (bytes: Buffer, context: BatchContext) => kafkajs.recordDecoder(new kafkajs.Decoder(bytes), context),
-    partialError: (message: string) => new kafkajs.PartialMessageError(message),
+    partialError: (message: string) => withoutStack(() => new kafkajs.PartialMessageError(message)),
   };
   const entry = new Module(batchDecoderFile);
   entry.filename = batchDecoderFile;

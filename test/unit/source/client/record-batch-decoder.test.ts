@@ -3,33 +3,10 @@
  * writes: the consumer must not be able to tell which one decoded a fetch.
  */
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import path from "node:path";
 import { describe, test } from "node:test";
-import { decodeRecordBatch, type BatchContext, type BatchDecoderDeps, type DecodedRecord, type KafkajsDecoder, type RecordCodec } from "../../../../src/source/client/record-batch-decoder.ts";
+import { decodeRecordBatch, type KafkajsDecoder } from "../../../../src/source/client/record-batch-decoder.ts";
 import { seededRandom } from "../../../support/prng.ts";
-
-const require = createRequire(import.meta.url);
-const root = path.dirname(require.resolve("kafkajs/package.json"));
-const kafkajsFile = (file: string): unknown => require(path.join(root, "src", file));
-
-type DecoderClass = new (buffer: Buffer) => KafkajsDecoder;
-const Decoder = kafkajsFile("protocol/decoder.js") as DecoderClass;
-const kafkajsBatchDecoder = kafkajsFile("protocol/recordBatch/v0/decoder.js") as (decoder: KafkajsDecoder) => Promise<unknown>;
-const recordDecoder = kafkajsFile("protocol/recordBatch/record/v0/decoder.js") as (decoder: KafkajsDecoder, context: BatchContext) => DecodedRecord;
-const { RecordBatch } = kafkajsFile("protocol/recordBatch/v0/index.js") as { RecordBatch: (options: Record<string, unknown>) => Promise<{ buffer: Buffer }> };
-const encodeRecord = kafkajsFile("protocol/recordBatch/record/v0/index.js") as (record: Record<string, unknown>) => unknown;
-const { lookupCodecByAttributes, Types } = kafkajsFile("protocol/message/compression/index.js") as {
-  lookupCodecByAttributes: (attributes: number) => RecordCodec | null;
-  Types: { None: number; GZIP: number };
-};
-const { KafkaJSPartialMessageError } = kafkajsFile("errors.js") as { KafkaJSPartialMessageError: new (message: string) => Error };
-
-const deps: BatchDecoderDeps = {
-  codecFor: lookupCodecByAttributes,
-  fallback: (bytes, context) => recordDecoder(new Decoder(bytes), context),
-  partialError: (message) => new KafkaJSPartialMessageError(message),
-};
+import { batchDecoderDeps as deps, encodeRecordBatch, kafkajsBatchDecoder, kafkajsDecodeMessages, KafkajsDecoderClass as Decoder, type BatchRecord } from "../../../support/record-batches.ts";
 
 interface Shape {
   readonly records: number;
@@ -41,25 +18,16 @@ interface Shape {
 }
 
 async function encodeBatch(shape: Shape, random: () => number): Promise<Buffer> {
-  const records = [];
+  const records: BatchRecord[] = [];
   for (let i = 0; i < shape.records; i++) {
     const roll = random();
     const key = roll < 0.2 ? null : roll < 0.3 ? Buffer.alloc(0) : Buffer.from(`key-${String(i)}`);
     const value = roll > 0.9 ? null : Buffer.from(JSON.stringify({ i, text: "x".repeat(Math.floor(random() * 300)) }));
-    const headers = shape.headers === true && random() < 0.5 ? { trace: Buffer.from(String(i)), repeated: [Buffer.from("a"), Buffer.from("b")] } : {};
+    const headers: BatchRecord["headers"] = shape.headers === true && random() < 0.5 ? { trace: Buffer.from(String(i)), repeated: [Buffer.from("a"), Buffer.from("b")] } : {};
     const timestampDelta = shape.bigDeltas === true && random() < 0.3 ? 2 ** 40 + i : Math.floor(random() * 5000) - 100;
-    records.push(encodeRecord({ offsetDelta: i, timestampDelta, key, value, headers }));
+    records.push({ key, value, headers, timestampDelta });
   }
-  const encoded = await RecordBatch({
-    compression: shape.compression ?? Types.None,
-    firstOffset: shape.firstOffset,
-    firstTimestamp: shape.firstTimestamp,
-    maxTimestamp: shape.firstTimestamp + 5000,
-    lastOffsetDelta: shape.records - 1,
-    producerId: 7n,
-    records,
-  });
-  return encoded.buffer;
+  return encodeRecordBatch(records, { firstOffset: shape.firstOffset, firstTimestamp: shape.firstTimestamp, compression: shape.compression ?? 0 });
 }
 
 /** Decodes every batch in `bytes` with both decoders; returns both results and where each stopped. */
@@ -149,7 +117,7 @@ describe("installed in kafkajs", () => {
     newKafkaClient({ brokers: ["127.0.0.1:1"], clientId: "decoder-test" });
     assert.equal(useOurRecordBatchDecoder(), "ours");
     // What kafkajs' fetch response decoder loads when the first fetch arrives:
-    const decodeMessages = kafkajsFile("protocol/requests/fetch/v4/decodeMessages.js") as (decoder: KafkajsDecoder) => Promise<DecodedRecord[]>;
+    const decodeMessages = kafkajsDecodeMessages();
     const batch = await encodeBatch({ records: 3, firstOffset: 9n, firstTimestamp: 5 }, seededRandom(1));
     const sized = Buffer.alloc(4 + batch.length);
     sized.writeInt32BE(batch.length);
