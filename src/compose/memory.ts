@@ -19,9 +19,11 @@ export const ASSUMED_BROKERS = 3;
  * kept before it starts the next one. Under a small old space V8 chooses about 40 %
  * itself: with the worker's 27-31 MiB live and records promoted at its rate, a full
  * collection started every 0.3 s, some 300 per million records, a third of the worker's
- * CPU. At 100 % they are 2.4 times fewer (bench-ab, /work/notes/s24): the old-space
- * limit is unchanged, so the memory bound holds; the heap fills further between
- * collections (peak RSS about 10 MiB higher on the bench).
+ * CPU. At 100 % they are 2.4 times fewer and the worker's CPU per record a quarter
+ * lower (bench-ab and the pinned 1M bench, stop 24's note): the old-space limit is
+ * unchanged, so the memory model's bound holds. The price is RSS: Buffers that died
+ * (fetch responses, bulk bodies) wait longer for the full collection that frees them
+ * (1M-record backlog: peak RSS 173 -> 200 MiB for json records, 178 -> 189 for text).
  */
 export const HEAP_GROWING_PERCENT = 100;
 
