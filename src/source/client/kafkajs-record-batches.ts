@@ -8,7 +8,7 @@
  *
  * Only for the kafkajs version it was checked against (2.2.4, the last release): with
  * any other, or when a fetch was decoded before this module ran, kafkajs keeps its own
- * decoder and `recordBatchDecoding()` says so (the worker logs it at start).
+ * decoder and `useOurRecordBatchDecoder()` says so (the worker logs it at start).
  */
 import { createRequire, Module } from "node:module";
 import path from "node:path";

@@ -9,7 +9,7 @@
  *
  * Anything outside that fast path (a header, an offset or timestamp beyond 2^53, a
  * varint longer than a safe integer) is handed to kafkajs' own record decoder, so
- * the output is kafkajs' in every case; test/unit/source/record-batch-decoder.test.ts
+ * the output is kafkajs' in every case; test/unit/source/client/record-batch-decoder.test.ts
  * compares the two on generated batches.
  */
 
@@ -19,7 +19,7 @@ export interface KafkajsDecoder {
   offset: number;
 }
 
-/** What kafkajs decodes a record with, given a decoder over the record's bytes. */
+/** kafkajs' own decoding of one record, given the record's bytes (the slow path). */
 export type RecordFallback = (recordBytes: Buffer, context: BatchContext) => DecodedRecord;
 
 export interface RecordCodec {
@@ -75,7 +75,7 @@ const TRANSACTIONAL_FLAG_MASK = 0x10;
 const CONTROL_FLAG_MASK = 0x20;
 const LOG_APPEND_TIME = 1;
 const CREATE_TIME = 0;
-/** Bytes from the batch's length field to its first record (count included). */
+/** Bytes from the end of the batch's length field to its first record (the record count included). */
 const HEADER_BYTES = 49;
 
 /** Records without headers share one (frozen) empty headers object. */
@@ -112,11 +112,11 @@ function readVarLong(bytes: Buffer, state: { at: number }): number {
   return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
 }
 
-function readHeader(bytes: Buffer, at: number, end: number, deps: BatchDecoderDeps): { header: BatchHeader; magicByte: number; attributes: number } {
+function readHeader(bytes: Buffer, at: number, end: number, firstOffset: string, deps: BatchDecoderDeps): { header: BatchHeader; magicByte: number; attributes: number } {
   if (end - at < HEADER_BYTES - 4) throw deps.partialError(`Tried to decode a record batch header past its end`);
   const attributes = bytes.readInt16BE(at + 9);
   const header: BatchHeader = {
-    firstOffset: "",
+    firstOffset,
     firstTimestamp: bytes.readBigInt64BE(at + 15).toString(),
     partitionLeaderEpoch: bytes.readInt32BE(at),
     inTransaction: (attributes & TRANSACTIONAL_FLAG_MASK) > 0,
@@ -136,7 +136,8 @@ function decodeRecords(bytes: Buffer, at: number, end: number, count: number, co
   const records = new Array<DecodedRecord>(count);
   const baseOffset = Number(context.firstOffset);
   const baseTimestamp = Number(context.firstTimestamp);
-  const appendTime = context.timestampType === LOG_APPEND_TIME && context.maxTimestamp !== "";
+  // kafkajs takes the batch's max timestamp for every record of a log-append-time batch.
+  const appendTime = context.timestampType === LOG_APPEND_TIME;
   const state = { at };
   for (let i = 0; i < count; i++) {
     const length = readVarInt(bytes, state);
@@ -157,14 +158,13 @@ function decodeRecord(bytes: Buffer, state: { at: number }, stop: number, contex
   const key = readBytes(bytes, state, stop);
   const value = readBytes(bytes, state, stop);
   if (key === undefined || value === undefined || readVarInt(bytes, state) !== 0) return undefined;
-  const timestamp = appendTime ? context.maxTimestamp : baseTimestamp + timestampDelta;
+  const createTime = baseTimestamp + timestampDelta;
   const offset = baseOffset + offsetDelta;
-  if (typeof timestamp === "number" && !Number.isSafeInteger(timestamp)) return undefined;
-  if (!Number.isSafeInteger(offset)) return undefined;
+  if ((!appendTime && !Number.isSafeInteger(createTime)) || !Number.isSafeInteger(offset)) return undefined;
   return {
     magicByte: context.magicByte,
     attributes,
-    timestamp: typeof timestamp === "number" ? String(timestamp) : timestamp,
+    timestamp: appendTime ? context.maxTimestamp : String(createTime),
     offset: String(offset),
     key,
     value,
@@ -200,8 +200,7 @@ export async function decodeRecordBatch(source: KafkajsDecoder, deps: BatchDecod
   if (end - start < length) {
     throw deps.partialError(`Tried to decode a partial record batch: remainingBytes(${String(end - start)}) < recordBatchLength(${String(length)})`);
   }
-  const { header: parsed, magicByte, attributes } = readHeader(bytes, start, end, deps);
-  const header: BatchHeader = { ...parsed, firstOffset };
+  const { header, magicByte, attributes } = readHeader(bytes, start, end, firstOffset, deps);
   const context: BatchContext = { ...header, magicByte };
   const count = bytes.readInt32BE(start + HEADER_BYTES - 4);
   const codec = deps.codecFor(attributes);
